@@ -1,0 +1,39 @@
+# The two commands: `make run` and `make test`. Both make the virtualenv themselves.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/accountability
+
+.PHONY: run test venv venv-dev lint bench clean
+
+$(VENV)/.runtime: requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+$(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	touch $@
+
+venv: $(VENV)/.runtime
+venv-dev: $(VENV)/.dev
+
+## Serve the app at http://127.0.0.1:8000/ with a Celery worker and beat. Ctrl-C stops all.
+## No variables: SQLite in var/ and a broker that needs no server. Set DATABASE_URL and
+## CELERY_BROKER_URL for PostgreSQL and Redis.
+run: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_seeds
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start
+
+## The whole suite on PostgreSQL (DATABASE_URL, default: the local server).
+test: venv-dev
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(BIN)/python -m pytest
+
+lint: venv-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,54 @@
+"""Dates known only to the month or the year, stored at the start of their period."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+
+
+def start_of_period(value: datetime.date, precision: str) -> datetime.date:
+    if precision == DatePrecision.YEAR:
+        return value.replace(month=1, day=1)
+    if precision == DatePrecision.MONTH:
+        return value.replace(day=1)
+    return value
+
+
+def end_of_period(value: datetime.date, precision: str) -> datetime.date:
+    """The last day a vague date could mean: 31 July 2025 for 'July 2025'."""
+    if precision == DatePrecision.YEAR:
+        return value.replace(month=12, day=31)
+    if precision == DatePrecision.MONTH:
+        next_month = (value.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        return next_month - datetime.timedelta(days=1)
+    return value
+
+
+def format_vague_date(value: datetime.date | None, precision: str) -> str:
+    """'24 October 2025', 'October 2025' or '2025', as honestly as the date is known."""
+    if value is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return f"{value.year}"
+    if precision == DatePrecision.MONTH:
+        return f"{value:%B} {value.year}"
+    return f"{value.day} {value:%B} {value.year}"
+
+
+def iso_vague_date(value: datetime.date | None, precision: str) -> str:
+    """ISO 8601 at the known precision: 2025-10-24, 2025-10 or 2025."""
+    if value is None:
+        return ""
+    if precision == DatePrecision.YEAR:
+        return f"{value.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()

@@ -1,0 +1,16 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from commitments.seeding import SEEDS_DIR, load_seeds
+
+
+class Command(BaseCommand):
+    help = "Load the seed data in seeds/: creates what is missing; a second run changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--directory", type=Path, default=SEEDS_DIR)
+
+    def handle(self, *args, directory: Path, **options):
+        report = load_seeds(directory)
+        self.stdout.write(self.style.SUCCESS(f"Seeds: {report}"))

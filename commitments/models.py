@@ -1,0 +1,674 @@
+"""The domain: who promised what, where and when, and what has happened since.
+
+Rules that must always hold are database constraints, each named, and mirrored in
+``clean()`` so an editor reads a sentence rather than an IntegrityError. Rules about how
+records are written (a status update needs a source, the current status follows the
+latest update) live in ``services.py``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .dates import DatePrecision, format_vague_date, start_of_period
+from .querysets import (
+    CommitmentQuerySet,
+    FlagQuerySet,
+    SourceQuerySet,
+    StatusUpdateQuerySet,
+)
+
+
+class Status(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    STALLED = "stalled", _("Stalled")
+    PARTIALLY_KEPT = "partially_kept", _("Partly kept")
+    KEPT = "kept", _("Kept")
+    BROKEN = "broken", _("Broken")
+    UNCLEAR = "unclear", _("Unclear")
+
+
+#: Statuses after which nothing more is expected: the stall job leaves these alone.
+FINAL_STATUSES = (Status.KEPT, Status.BROKEN)
+
+
+def precision_field(verbose_name):
+    return models.CharField(
+        _(verbose_name),
+        max_length=5,
+        choices=DatePrecision,
+        default=DatePrecision.DAY,
+        help_text=_("How precisely the date is known. A month or a year is shown as such."),
+    )
+
+
+class VagueDateMixin:
+    """Stores each vague date at the start of its period, so dates still sort and compare."""
+
+    vague_dates: tuple[tuple[str, str], ...] = ()
+
+    def normalise_vague_dates(self):
+        for date_field, precision_field_name in self.vague_dates:
+            value = getattr(self, date_field)
+            if value is not None:
+                setattr(
+                    self,
+                    date_field,
+                    start_of_period(value, getattr(self, precision_field_name)),
+                )
+
+    def vague(self, date_field: str) -> str:
+        for name, precision_name in self.vague_dates:
+            if name == date_field:
+                return format_vague_date(getattr(self, name), getattr(self, precision_name))
+        raise KeyError(date_field)
+
+
+class Actor(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        GOVERNMENT = "government", _("Government")
+        MINISTRY = "ministry", _("Ministry or department")
+        AGENCY = "agency", _("Agency or public body")
+        OFFICIAL_ROLE = "office", _("Office or post")
+        ORGANISATION = "organisation", _("Other organisation")
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO 3166 two-letter code, e.g. GB or FR. Empty for international bodies."),
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=200,
+        blank=True,
+        help_text=_("For a person: the post held, e.g. 'Prime Minister'. Say 'former' if so."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("part of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+    )
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("actor")
+        verbose_name_plural = _("actors")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"),
+                name="actor_country_iso_code",
+                violation_error_message=_("Country must be a two-letter code such as GB."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+    def get_absolute_url(self):
+        return reverse("commitments:actor_detail", kwargs={"slug": self.slug})
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("commitments:topic_detail", kwargs={"slug": self.slug})
+
+
+class Source(VagueDateMixin, models.Model):
+    class Kind(models.TextChoices):
+        NEWS_REPORT = "news_report", _("News report")
+        OFFICIAL_STATEMENT = "official_statement", _("Official statement")
+        PRESS_RELEASE = "press_release", _("Press release")
+        PARLIAMENTARY_RECORD = "parliamentary_record", _("Parliamentary record")
+        DATA_RELEASE = "data_release", _("Data release")
+
+    class LinkStatus(models.TextChoices):
+        UNCHECKED = "unchecked", _("Not checked yet")
+        OK = "ok", _("Online")
+        FAILING = "failing", _("Failing")
+        UNAVAILABLE = "unavailable", _("Unavailable")
+        NO_URL = "no_url", _("No web address")
+
+    url = models.URLField(
+        _("web address"),
+        max_length=1000,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Stored normalised (lower-case host, no tracking parameters). Leave empty for a "
+            "broadcast or print source whose address is not known."
+        ),
+    )
+    title = models.CharField(_("title"), max_length=500)
+    outlet = models.CharField(_("outlet"), max_length=200)
+    author = models.CharField(_("author"), max_length=200, blank=True)
+    published_on = models.DateField(_("publication date"), null=True, blank=True)
+    published_precision = precision_field("publication date precision")
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind, default=Kind.NEWS_REPORT)
+    language = models.CharField(_("language"), max_length=10, default="en")
+    notes = models.TextField(
+        _("notes"), blank=True, help_text=_("Anything a reader should know about this source.")
+    )
+    archive_url = models.URLField(_("archive address"), max_length=1000, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    link_status = models.CharField(
+        _("link health"), max_length=12, choices=LinkStatus, default=LinkStatus.UNCHECKED
+    )
+    last_checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
+    last_http_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    final_url = models.URLField(_("address after redirects"), max_length=1000, blank=True)
+    consecutive_failures = models.PositiveSmallIntegerField(_("failed checks in a row"), default=0)
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = SourceQuerySet.as_manager()
+
+    vague_dates = (("published_on", "published_precision"),)
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["url"],
+                condition=Q(url__isnull=False),
+                name="source_unique_url",
+                violation_error_message=_("A source with this web address already exists."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(url=""),
+                name="source_url_null_not_blank",
+                violation_error_message=_("An empty web address is stored as none."),
+            ),
+        ]
+
+    def __str__(self):
+        date = self.vague("published_on")
+        return f"{self.outlet}: {self.title}" + (f" ({date})" if date else "")
+
+    def clean(self):
+        if self.url == "":
+            self.url = None
+        self.normalise_vague_dates()
+
+
+class Commitment(VagueDateMixin, models.Model):
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    summary = models.TextField(_("summary"), help_text=_("What was promised, in plain words."))
+    original_wording = models.TextField(
+        _("original wording"),
+        blank=True,
+        help_text=_("The promise as it was reported or said, quoted where the words are known."),
+    )
+    actors = models.ManyToManyField(
+        Actor, through="CommitmentActor", related_name="commitments", verbose_name=_("actors")
+    )
+    topics = models.ManyToManyField(
+        Topic, related_name="commitments", blank=True, verbose_name=_("topics")
+    )
+    made_on = models.DateField(_("date made"))
+    made_precision = precision_field("date made precision")
+    made_in = models.ForeignKey(
+        Source,
+        verbose_name=_("made in"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commitments_made",
+        help_text=_("The source that records where and when the promise was made."),
+    )
+    made_where = models.CharField(
+        _("where it was made"),
+        max_length=300,
+        blank=True,
+        help_text=_("The occasion, e.g. 'UK-France summit, London'."),
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    deadline_precision = precision_field("deadline precision")
+    status = models.CharField(
+        _("current status"), max_length=20, choices=Status, default=Status.NOT_STARTED
+    )
+    status_since = models.DateField(
+        _("status since"),
+        null=True,
+        blank=True,
+        help_text=_("Kept in step with the latest status update; not edited by hand."),
+    )
+    status_since_precision = precision_field("status since precision")
+    stall_after_days = models.PositiveIntegerField(
+        _("stall after (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Flag as stalled after this many days without progress. Empty: site default."),
+    )
+    is_published = models.BooleanField(_("published"), default=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    related = models.ManyToManyField(
+        "self",
+        through="CommitmentRelation",
+        symmetrical=False,
+        related_name="related_from",
+        blank=True,
+        verbose_name=_("related commitments"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["status", "status_since", "status_since_precision"])
+    objects = CommitmentQuerySet.as_manager()
+
+    vague_dates = (
+        ("made_on", "made_precision"),
+        ("deadline", "deadline_precision"),
+        ("status_since", "status_since_precision"),
+    )
+
+    class Meta:
+        ordering = ["-made_on", "title"]
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values),
+                name="commitment_status_in_vocabulary",
+                violation_error_message=_("Unknown status."),
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__isnull=True) | Q(deadline__gte=models.F("made_on")),
+                name="commitment_deadline_after_made",
+                violation_error_message=_("The deadline cannot be before the date it was made."),
+            ),
+            models.CheckConstraint(
+                condition=Q(stall_after_days__isnull=True) | Q(stall_after_days__gte=1),
+                name="commitment_stall_after_positive",
+                violation_error_message=_("Stall after must be at least one day."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_published", "status"], name="commitment_pub_status"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("commitments:commitment_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        self.normalise_vague_dates()
+        if self.made_on and self.made_on > timezone.localdate():
+            raise ValidationError({"made_on": _("This date is after today.")})
+
+
+class ActorRole(models.TextChoices):
+    MADE_BY = "made_by", _("Made the promise")
+    RESPONSIBLE = "responsible", _("Responsible for delivering it")
+    PARTNER = "partner", _("Partner")
+
+
+class CommitmentActor(models.Model):
+    Role = ActorRole
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="roles")
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="roles")
+    role = models.CharField(_("role"), max_length=20, choices=ActorRole)
+
+    class Meta:
+        ordering = ["role", "actor__name"]
+        verbose_name = _("actor's role")
+        verbose_name_plural = _("actors and their roles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "actor", "role"],
+                name="commitment_actor_role_unique",
+                violation_error_message=_("This actor already has this role here."),
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=ActorRole.values), name="commitment_actor_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.actor}: {self.get_role_display()}"
+
+
+class CommitmentRelation(models.Model):
+    class Kind(models.TextChoices):
+        PART_OF = "part_of", _("is part of")
+        DEPENDS_ON = "depends_on", _("depends on")
+        SUPERSEDES = "supersedes", _("supersedes")
+
+    from_commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="relations_out"
+    )
+    to_commitment = models.ForeignKey(
+        Commitment, on_delete=models.CASCADE, related_name="relations_in"
+    )
+    kind = models.CharField(_("relation"), max_length=20, choices=Kind)
+
+    class Meta:
+        verbose_name = _("related commitment")
+        verbose_name_plural = _("related commitments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_commitment", "to_commitment", "kind"],
+                name="commitment_relation_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_commitment=models.F("to_commitment")),
+                name="commitment_relation_not_self",
+                violation_error_message=_("A commitment cannot be related to itself."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_commitment} {self.get_kind_display()} {self.to_commitment}"
+
+
+class Statement(VagueDateMixin, models.Model):
+    class Kind(models.TextChoices):
+        QUOTE = "quote", _("Direct quote")
+        PARAPHRASE = "paraphrase", _("Paraphrase")
+
+    text = models.TextField(_("text"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.QUOTE)
+    speaker = models.ForeignKey(
+        Actor,
+        verbose_name=_("speaker"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="statements",
+    )
+    speaker_description = models.CharField(
+        _("speaker description"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "For an unnamed source, how the outlet described them, e.g. 'a figure closely "
+            "linked to French maritime security'."
+        ),
+    )
+    said_on = models.DateField(_("date said"))
+    said_precision = precision_field("date said precision")
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="statements"
+    )
+    commitments = models.ManyToManyField(
+        Commitment, related_name="statements", verbose_name=_("about commitments")
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    history = HistoricalRecords(m2m_fields=[commitments])
+
+    vague_dates = (("said_on", "said_precision"),)
+
+    class Meta:
+        ordering = ["said_on", "id"]
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(speaker__isnull=False) | ~Q(speaker_description=""),
+                name="statement_has_speaker",
+                violation_error_message=_("Name the speaker, or describe an unnamed source."),
+            ),
+        ]
+
+    def __str__(self):
+        who = self.speaker.name if self.speaker_id else self.speaker_description
+        return f"{who}: {self.text[:80]}"
+
+    @property
+    def attribution(self) -> str:
+        if self.speaker_id:
+            return str(self.speaker)
+        return self.speaker_description
+
+    def clean(self):
+        self.normalise_vague_dates()
+        if not self.speaker_id and not self.speaker_description.strip():
+            raise ValidationError(
+                {"speaker_description": _("Name the speaker, or describe an unnamed source.")}
+            )
+
+
+class StatusUpdate(VagueDateMixin, models.Model):
+    """One step on a commitment's timeline. Append-only: mistakes get a correction entry."""
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.PROTECT, related_name="status_updates"
+    )
+    status = models.CharField(_("new status"), max_length=20, choices=Status)
+    effective_on = models.DateField(_("date it took effect"))
+    effective_precision = precision_field("date precision")
+    description = models.TextField(_("what happened"))
+    sources = models.ManyToManyField(Source, related_name="status_updates", verbose_name=_("sources"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text=_("The earlier entry this one corrects. Both stay visible."),
+    )
+    correction_note = models.TextField(
+        _("what was wrong"), blank=True, help_text=_("For a correction: what the earlier entry got wrong.")
+    )
+
+    objects = StatusUpdateQuerySet.as_manager()
+
+    vague_dates = (("effective_on", "effective_precision"),)
+
+    class Meta:
+        ordering = ["effective_on", "recorded_at", "id"]
+        get_latest_by = ["effective_on", "recorded_at", "id"]
+        verbose_name = _("status update")
+        verbose_name_plural = _("status updates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values),
+                name="status_update_status_in_vocabulary",
+                violation_error_message=_("Unknown status."),
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | ~Q(correction_note=""),
+                name="status_update_correction_says_why",
+                violation_error_message=_("A correction must say what was wrong."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(corrects=models.F("id")),
+                name="status_update_not_self_correction",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["commitment", "effective_on", "recorded_at"],
+                name="status_update_timeline",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment}: {self.get_status_display()} ({self.vague('effective_on')})"
+
+    def get_absolute_url(self):
+        return f"{self.commitment.get_absolute_url()}#update-{self.pk}"
+
+
+class Indicator(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    unit = models.CharField(_("unit"), max_length=50, help_text=_("e.g. 'people'."))
+    comparison_label = models.CharField(
+        _("comparison label"), max_length=200, blank=True,
+        help_text=_("What the comparison value is, e.g. 'Whole of 2024'."),
+    )
+    comparison_value = models.DecimalField(
+        _("comparison value"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    comparison_source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("comparison source"),
+    )
+    commitments = models.ManyToManyField(
+        Commitment, related_name="indicators", blank=True, verbose_name=_("commitments")
+    )
+    topics = models.ManyToManyField(Topic, related_name="indicators", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+
+    def __str__(self):
+        return self.name
+
+
+class Observation(VagueDateMixin, models.Model):
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="observations")
+    observed_on = models.DateField(_("date"))
+    observed_precision = precision_field("date precision")
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="observations"
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    vague_dates = (("observed_on", "observed_precision"),)
+
+    class Meta:
+        ordering = ["indicator", "observed_on"]
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "observed_on", "source"],
+                name="observation_unique_per_source_date",
+                violation_error_message=_("This source already gives a value for that date."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator}: {self.value} ({self.vague('observed_on')})"
+
+    def clean(self):
+        self.normalise_vague_dates()
+
+
+class FlagReason(models.TextChoices):
+    NO_RECENT_PROGRESS = "no_recent_progress", _("No recent progress")
+    DEADLINE_PASSED = "deadline_passed", _("Deadline passed")
+    SOURCES_UNAVAILABLE = "sources_unavailable", _("Sources unavailable")
+
+
+class Flag(models.Model):
+    """Raised and resolved by the background jobs, never by hand: the machine's observation."""
+
+    Reason = FlagReason
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(_("reason"), max_length=30, choices=FlagReason)
+    raised_at = models.DateTimeField(_("raised at"))
+    since = models.DateField(
+        _("since"), null=True, blank=True,
+        help_text=_("The date the condition dates from: last progress, or the deadline."),
+    )
+    since_precision = precision_field("since precision")
+    details = models.TextField(_("details"), blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "reason"],
+                condition=Q(resolved_at__isnull=True),
+                name="flag_one_open_per_reason",
+                violation_error_message=_("This commitment already has an open flag for this reason."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=FlagReason.values), name="flag_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("raised_at")),
+                name="flag_resolved_after_raised",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment}: {self.get_reason_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    def plain_words(self) -> str:
+        since = format_vague_date(self.since, self.since_precision) if self.since else ""
+        if self.reason == self.Reason.NO_RECENT_PROGRESS:
+            return f"No recorded progress since {since}" if since else "No recorded progress"
+        if self.reason == self.Reason.DEADLINE_PASSED:
+            return f"Deadline passed ({since}) without delivery" if since else "Deadline passed"
+        return "The sources for its current status are no longer online"

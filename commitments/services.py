@@ -1,0 +1,267 @@
+"""Writes with rules. The admin, the management commands and the Celery tasks call these;
+none of them keeps its own copy of a rule.
+
+Every function is atomic, validates before it writes, and raises ``ValidationError`` with
+a message keyed by the field at fault, so nothing is half saved and the editor reads why.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .dates import DatePrecision, end_of_period, format_vague_date, start_of_period
+from .models import Commitment, Source, Status, StatusUpdate
+
+# Query parameters that track a reader rather than name a page.
+TRACKING_PARAMETERS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "ocid",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "at_custom2",
+        "at_custom3",
+        "at_custom4",
+        "at_link_id",
+        "at_link_origin",
+        "at_link_type",
+        "at_bbc_team",
+        "at_format",
+        "at_ptr_name",
+        "at_ptr_type",
+        "_ga",
+        "cmpid",
+        "ito",
+        "xtor",
+        "share",
+        "ref_src",
+        "smid",
+    }
+)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_url(url: str) -> str:
+    """One spelling per page: lower-case scheme and host, no default port, no fragment,
+    no tracking parameters, no trailing slash (but the root path is ``/``)."""
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as exc:
+        raise ValidationError(
+            {"url": f"“{url[:200]}” is not a web address starting with http:// or https://."}
+        ) from exc
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    if parts.username:
+        netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    query = urlencode(
+        [
+            (key, value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+            if not key.lower().startswith("utm_") and key.lower() not in TRACKING_PARAMETERS
+        ]
+    )
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+@transaction.atomic
+def source_get_or_create(
+    *,
+    url: str | None = None,
+    title: str,
+    outlet: str,
+    author: str = "",
+    published_on: datetime.date | None = None,
+    published_precision: str = DatePrecision.DAY,
+    kind: str = Source.Kind.NEWS_REPORT,
+    language: str = "en",
+    notes: str = "",
+) -> tuple[Source, bool]:
+    """The source at this address, or a new one. A source without an address (a broadcast
+    or print item) is matched by outlet and title instead.
+
+    Returns ``(source, created)``. An existing source is returned as it is: its details
+    are not overwritten by a second, possibly less careful, description of it.
+    """
+    normalised = normalise_url(url) if url and url.strip() else None
+    if normalised:
+        existing = Source.objects.filter(url=normalised).first()
+    else:
+        existing = Source.objects.filter(
+            url__isnull=True, outlet__iexact=outlet.strip(), title__iexact=title.strip()
+        ).first()
+    if existing:
+        return existing, False
+    source = Source(
+        url=normalised,
+        title=title.strip(),
+        outlet=outlet.strip(),
+        author=author.strip(),
+        published_on=published_on,
+        published_precision=published_precision,
+        kind=kind,
+        language=language,
+        notes=notes,
+        link_status=Source.LinkStatus.UNCHECKED if normalised else Source.LinkStatus.NO_URL,
+    )
+    source.full_clean()
+    # A concurrent insert of the same address loses to the unique constraint; take the winner.
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError:
+        if normalised and (winner := Source.objects.filter(url=normalised).first()):
+            return winner, False
+        raise
+    return source, True
+
+
+def _validate_effective_date(
+    commitment: Commitment, effective_on: datetime.date | None, precision: str
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if effective_on is None:
+        return {"effective_on": "Give the date the change took effect."}
+    if precision not in DatePrecision.values:
+        return {"effective_precision": f"Unknown date precision “{precision}”."}
+    today = timezone.localdate()
+    # A vague date is refused only when every day it could mean is wrong.
+    if start_of_period(effective_on, precision) > today:
+        errors["effective_on"] = "This date is after today."
+    elif commitment.made_on and end_of_period(effective_on, precision) < commitment.made_on:
+        made = format_vague_date(commitment.made_on, commitment.made_precision)
+        errors["effective_on"] = f"This date is before the commitment was made ({made})."
+    return errors
+
+
+def _refresh_current_status(commitment: Commitment) -> None:
+    """Keep the commitment's status and its date in step with its latest standing update
+    (latest by effective date, then by when it was recorded)."""
+    latest = (
+        StatusUpdate.objects.filter(commitment=commitment)
+        .standing()
+        .order_by("-effective_on", "-recorded_at", "-id")
+        .first()
+    )
+    if latest is None:
+        commitment.status = Status.NOT_STARTED
+        commitment.status_since = None
+        commitment.status_since_precision = DatePrecision.DAY
+    else:
+        commitment.status = latest.status
+        commitment.status_since = latest.effective_on
+        commitment.status_since_precision = latest.effective_precision
+    Commitment.objects.filter(pk=commitment.pk).update(
+        status=commitment.status,
+        status_since=commitment.status_since,
+        status_since_precision=commitment.status_since_precision,
+    )
+
+
+def status_update_errors(
+    *,
+    commitment: Commitment,
+    status: str,
+    effective_on: datetime.date | None,
+    effective_precision: str,
+    description: str,
+    sources: list[Source],
+    corrects: StatusUpdate | None = None,
+    correction_note: str = "",
+) -> dict[str, str]:
+    """Every reason a status update would be refused, keyed by field. The admin's form
+    shows these beside the fields; ``status_update_create`` refuses on any of them."""
+    errors: dict[str, str] = {}
+    if status not in Status.values:
+        errors["status"] = f"Unknown status “{status}”. Choose one of: {', '.join(str(label) for label in Status.labels)}."
+    if not sources:
+        errors["sources"] = "A status update needs at least one source."
+    elif any(source.pk is None for source in sources):
+        errors["sources"] = "Save each source before citing it."
+    if not (description or "").strip():
+        errors["description"] = "Say what happened, in your own words."
+    errors.update(_validate_effective_date(commitment, effective_on, effective_precision))
+    if corrects is not None:
+        if corrects.commitment_id != commitment.pk:
+            errors["corrects"] = "A correction must correct an entry of the same commitment."
+        if not (correction_note or "").strip():
+            errors["correction_note"] = "A correction must say what was wrong."
+    elif (correction_note or "").strip():
+        errors["corrects"] = "Choose the entry this correction corrects."
+    return errors
+
+
+@transaction.atomic
+def status_update_create(
+    *,
+    commitment: Commitment,
+    status: str,
+    effective_on: datetime.date,
+    effective_precision: str = DatePrecision.DAY,
+    description: str,
+    sources: Iterable[Source],
+    recorded_by=None,
+    corrects: StatusUpdate | None = None,
+    correction_note: str = "",
+) -> StatusUpdate:
+    """Append a step to a commitment's timeline and bring its current status into step.
+
+    The commitment's row is locked for the length of the transaction, so two editors
+    logging updates at once both land, one after the other, and the current status is
+    computed from both.
+    """
+    sources = list(sources or [])
+    given = commitment
+    # Lock first: the checks below read the commitment's state.
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    errors = status_update_errors(
+        commitment=commitment,
+        status=status,
+        effective_on=effective_on,
+        effective_precision=effective_precision,
+        description=description,
+        sources=sources,
+        corrects=corrects,
+        correction_note=correction_note,
+    )
+    if errors:
+        raise ValidationError(errors)
+
+    update = StatusUpdate(
+        commitment=commitment,
+        status=status,
+        effective_on=start_of_period(effective_on, effective_precision),
+        effective_precision=effective_precision,
+        description=description.strip(),
+        recorded_by=recorded_by,
+        corrects=corrects,
+        correction_note=(correction_note or "").strip(),
+    )
+    update.full_clean(exclude=["sources"])
+    update.save()
+    update.sources.set(sources)
+    _refresh_current_status(commitment)
+    for field in ("status", "status_since", "status_since_precision"):
+        setattr(given, field, getattr(commitment, field))
+    return update
