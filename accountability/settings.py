@@ -8,7 +8,6 @@ same code runs on PostgreSQL and Redis.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url

@@ -51,7 +51,17 @@ class TopicAdmin(admin.ModelAdmin):
 class SourceForm(forms.ModelForm):
     class Meta:
         model = Source
-        fields = "__all__"
+        fields = [
+            "url",
+            "title",
+            "outlet",
+            "author",
+            "kind",
+            "language",
+            "notes",
+            "published_on",
+            "published_precision",
+        ]
 
     def clean_url(self):
         url = self.cleaned_data.get("url")
@@ -210,12 +220,18 @@ class CommitmentAdmin(SimpleHistoryAdmin):
             _("Where and when it was made"),
             {"fields": [("made_on", "made_precision"), "made_in", "made_where"]},
         ),
-        (_("Deadline and stall threshold"), {"fields": [("deadline", "deadline_precision"), "stall_after_days"]}),
+        (
+            _("Deadline and stall threshold"),
+            {"fields": [("deadline", "deadline_precision"), "stall_after_days"]},
+        ),
         (
             _("Status (follows the latest status update)"),
             {"fields": ["status", "status_since_display", "log_update_link"]},
         ),
-        (_("Publishing"), {"fields": ["is_published", "published_at", "published_by", "public_page"]}),
+        (
+            _("Publishing"),
+            {"fields": ["is_published", "published_at", "published_by", "public_page"]},
+        ),
     ]
     inlines = [CommitmentActorInline, CommitmentRelationInline, StatusUpdateInline, FlagInline]
 
@@ -225,7 +241,9 @@ class CommitmentAdmin(SimpleHistoryAdmin):
             .get_queryset(request)
             .annotate(
                 _last_change=Max("status_updates__recorded_at"),
-                _open_flags=Count("flags", filter=Q(flags__resolved_at__isnull=True), distinct=True),
+                _open_flags=Count(
+                    "flags", filter=Q(flags__resolved_at__isnull=True), distinct=True
+                ),
             )
         )
 
@@ -245,7 +263,9 @@ class CommitmentAdmin(SimpleHistoryAdmin):
     def public_page(self, obj):
         if not obj.pk:
             return "—"
-        return format_html('<a href="{}" target="_blank">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
+        return format_html(
+            '<a href="{}" target="_blank">{}</a>', obj.get_absolute_url(), obj.get_absolute_url()
+        )
 
     @admin.display(description=_("new step"))
     def log_update_link(self, obj):
@@ -268,6 +288,12 @@ class StatusUpdateForm(forms.ModelForm):
             "corrects",
             "correction_note",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The service says why a missing source is refused; let its message stand.
+        if "sources" in self.fields:
+            self.fields["sources"].required = False
 
     def clean(self):
         cleaned = super().clean()
@@ -297,7 +323,14 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     """Adding only: saved entries are never edited or deleted here."""
 
     form = StatusUpdateForm
-    list_display = ["commitment", "status", "effective_display", "recorded_by", "recorded_at", "is_correction"]
+    list_display = [
+        "commitment",
+        "status",
+        "effective_display",
+        "recorded_by",
+        "recorded_at",
+        "is_correction",
+    ]
     list_filter = ["status", "effective_precision"]
     list_select_related = ["commitment", "recorded_by"]
     search_fields = ["commitment__title", "description", "sources__title", "sources__outlet"]

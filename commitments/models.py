@@ -158,7 +158,8 @@ class Source(VagueDateMixin, models.Model):
         UNAVAILABLE = "unavailable", _("Unavailable")
         NO_URL = "no_url", _("No web address")
 
-    url = models.URLField(
+    # NULL, not "", for "no address": the unique constraint then ignores address-less sources.
+    url = models.URLField(  # noqa: DJ001
         _("web address"),
         max_length=1000,
         null=True,
@@ -184,7 +185,9 @@ class Source(VagueDateMixin, models.Model):
         _("link health"), max_length=12, choices=LinkStatus, default=LinkStatus.UNCHECKED
     )
     last_checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
-    last_http_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_http_status = models.PositiveSmallIntegerField(
+        _("last HTTP status"), null=True, blank=True
+    )
     final_url = models.URLField(_("address after redirects"), max_length=1000, blank=True)
     consecutive_failures = models.PositiveSmallIntegerField(_("failed checks in a row"), default=0)
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
@@ -294,7 +297,9 @@ class Commitment(VagueDateMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["status", "status_since", "status_since_precision"])
+    history = HistoricalRecords(
+        excluded_fields=["status", "status_since", "status_since_precision"]
+    )
     objects = CommitmentQuerySet.as_manager()
 
     vague_dates = (
@@ -483,7 +488,9 @@ class StatusUpdate(VagueDateMixin, models.Model):
     effective_on = models.DateField(_("date it took effect"))
     effective_precision = precision_field("date precision")
     description = models.TextField(_("what happened"))
-    sources = models.ManyToManyField(Source, related_name="status_updates", verbose_name=_("sources"))
+    sources = models.ManyToManyField(
+        Source, related_name="status_updates", verbose_name=_("sources")
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -503,7 +510,9 @@ class StatusUpdate(VagueDateMixin, models.Model):
         help_text=_("The earlier entry this one corrects. Both stay visible."),
     )
     correction_note = models.TextField(
-        _("what was wrong"), blank=True, help_text=_("For a correction: what the earlier entry got wrong.")
+        _("what was wrong"),
+        blank=True,
+        help_text=_("For a correction: what the earlier entry got wrong."),
     )
 
     objects = StatusUpdateQuerySet.as_manager()
@@ -551,14 +560,20 @@ class Indicator(models.Model):
     description = models.TextField(_("description"), blank=True)
     unit = models.CharField(_("unit"), max_length=50, help_text=_("e.g. 'people'."))
     comparison_label = models.CharField(
-        _("comparison label"), max_length=200, blank=True,
+        _("comparison label"),
+        max_length=200,
+        blank=True,
         help_text=_("What the comparison value is, e.g. 'Whole of 2024'."),
     )
     comparison_value = models.DecimalField(
         _("comparison value"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     comparison_source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("comparison source"),
     )
     commitments = models.ManyToManyField(
@@ -621,7 +636,9 @@ class Flag(models.Model):
     reason = models.CharField(_("reason"), max_length=30, choices=FlagReason)
     raised_at = models.DateTimeField(_("raised at"))
     since = models.DateField(
-        _("since"), null=True, blank=True,
+        _("since"),
+        null=True,
+        blank=True,
         help_text=_("The date the condition dates from: last progress, or the deadline."),
     )
     since_precision = precision_field("since precision")
@@ -647,7 +664,9 @@ class Flag(models.Model):
                 fields=["commitment", "reason"],
                 condition=Q(resolved_at__isnull=True),
                 name="flag_one_open_per_reason",
-                violation_error_message=_("This commitment already has an open flag for this reason."),
+                violation_error_message=_(
+                    "This commitment already has an open flag for this reason."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(reason__in=FlagReason.values), name="flag_reason_valid"

@@ -16,16 +16,12 @@ class CommitmentQuerySet(models.QuerySet):
     def flagged(self):
         from .models import Flag
 
-        return self.filter(
-            Exists(Flag.objects.open().filter(commitment=OuterRef("pk")))
-        )
+        return self.filter(Exists(Flag.objects.open().filter(commitment=OuterRef("pk"))))
 
     def not_flagged(self):
         from .models import Flag
 
-        return self.exclude(
-            Exists(Flag.objects.open().filter(commitment=OuterRef("pk")))
-        )
+        return self.exclude(Exists(Flag.objects.open().filter(commitment=OuterRef("pk"))))
 
     def open(self):
         """Not in a final status: something may still happen."""

@@ -70,7 +70,9 @@ def load_seed_file(path: Path, report: SeedReport | None = None) -> SeedReport:
     topics = {}
     for item in data.get("topics", []):
         topic, created = _create_if_missing(
-            Topic, {"slug": item["slug"]}, {"name": item["name"], "description": item.get("description", "")}
+            Topic,
+            {"slug": item["slug"]},
+            {"name": item["name"], "description": item.get("description", "")},
         )
         topics[topic.slug] = topic
         report.add("topics", created)

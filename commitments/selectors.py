@@ -28,7 +28,9 @@ def commitment_list_items(queryset: QuerySet[Commitment] | None = None) -> Query
     return queryset.prefetch_related(
         Prefetch(
             "roles",
-            queryset=CommitmentActor.objects.select_related("actor").order_by("role", "actor__name"),
+            queryset=CommitmentActor.objects.select_related("actor").order_by(
+                "role", "actor__name"
+            ),
         ),
         "topics",
     )
@@ -63,10 +65,7 @@ def commitment_status_updates(commitment: Commitment) -> QuerySet[StatusUpdate]:
 
 
 def commitment_statements(commitment: Commitment) -> QuerySet[Statement]:
-    return (
-        commitment.statements.select_related("speaker", "source")
-        .order_by("said_on", "id")
-    )
+    return commitment.statements.select_related("speaker", "source").order_by("said_on", "id")
 
 
 def status_counts(queryset: QuerySet[Commitment] | None = None) -> list[dict]:

@@ -194,7 +194,8 @@ def status_update_errors(
     shows these beside the fields; ``status_update_create`` refuses on any of them."""
     errors: dict[str, str] = {}
     if status not in Status.values:
-        errors["status"] = f"Unknown status “{status}”. Choose one of: {', '.join(str(label) for label in Status.labels)}."
+        known = ", ".join(str(label) for label in Status.labels)
+        errors["status"] = f"Unknown status “{status}”. Choose one of: {known}."
     if not sources:
         errors["sources"] = "A status update needs at least one source."
     elif any(source.pk is None for source in sources):

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from commitments import services
-from commitments.models import Actor, Commitment, CommitmentActor, Source, Topic
+from commitments.models import Actor, Commitment, CommitmentActor, Topic
 
 _counter = itertools.count(1)
 
@@ -19,7 +19,12 @@ _counter = itertools.count(1)
 def make_actor(db):
     def make(**kwargs):
         n = next(_counter)
-        values = {"name": f"Actor {n}", "slug": f"actor-{n}", "kind": Actor.Kind.PERSON, "country": "GB"}
+        values = {
+            "name": f"Actor {n}",
+            "slug": f"actor-{n}",
+            "kind": Actor.Kind.PERSON,
+            "country": "GB",
+        }
         values.update(kwargs)
         return Actor.objects.create(**values)
 
@@ -102,7 +107,9 @@ def seeded(db):
 
 @pytest.fixture
 def editor_client(client, django_user_model):
-    user = django_user_model.objects.create_superuser("editor", "editor@example.org", "pw-for-tests")
+    user = django_user_model.objects.create_superuser(
+        "editor", "editor@example.org", "pw-for-tests"
+    )
     client.force_login(user)
     client.user = user
     return client

@@ -38,7 +38,9 @@ def test_one_open_flag_per_commitment_and_reason(make_commitment):
     now = timezone.now()
     Flag.objects.create(commitment=commitment, reason=Flag.Reason.NO_RECENT_PROGRESS, raised_at=now)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Flag.objects.create(commitment=commitment, reason=Flag.Reason.NO_RECENT_PROGRESS, raised_at=now)
+        Flag.objects.create(
+            commitment=commitment, reason=Flag.Reason.NO_RECENT_PROGRESS, raised_at=now
+        )
     # Another reason, or a resolved flag for the same reason, is allowed.
     Flag.objects.create(commitment=commitment, reason=Flag.Reason.DEADLINE_PASSED, raised_at=now)
     Flag.objects.filter(reason=Flag.Reason.NO_RECENT_PROGRESS).update(resolved_at=now)
@@ -74,7 +76,9 @@ def test_deadline_cannot_precede_the_promise(make_commitment):
 def test_a_statement_needs_a_speaker_or_a_description(make_source):
     with pytest.raises(IntegrityError), transaction.atomic():
         Statement.objects.create(
-            text="Anonymous and undescribed", said_on=datetime.date(2025, 10, 1), source=make_source()
+            text="Anonymous and undescribed",
+            said_on=datetime.date(2025, 10, 1),
+            source=make_source(),
         )
 
 

@@ -13,10 +13,16 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ("https://WWW.BBC.co.uk/news/world-europe-123/", "https://www.bbc.co.uk/news/world-europe-123"),
+        (
+            "https://WWW.BBC.co.uk/news/world-europe-123/",
+            "https://www.bbc.co.uk/news/world-europe-123",
+        ),
         ("HTTPS://example.org", "https://example.org/"),
         ("https://example.org/", "https://example.org/"),
-        ("https://example.org:443/a?utm_source=tw&utm_medium=social&id=7", "https://example.org/a?id=7"),
+        (
+            "https://example.org:443/a?utm_source=tw&utm_medium=social&id=7",
+            "https://example.org/a?id=7",
+        ),
         ("http://example.org:8080/a/#section", "http://example.org:8080/a"),
         ("https://example.org/a?fbclid=xyz&gclid=abc", "https://example.org/a"),
         ("  https://example.org/a?b=2&a=1  ", "https://example.org/a?b=2&a=1"),
@@ -44,7 +50,9 @@ def test_a_url_differing_in_host_case_slash_or_tracking_resolves_to_the_existing
         "https://www.example.org/news/story?utm_source=newsletter&utm_campaign=x",
         "HTTPS://www.example.org:443/news/story/#top",
     ]:
-        again, created = services.source_get_or_create(url=variant, title="Other title", outlet="Other")
+        again, created = services.source_get_or_create(
+            url=variant, title="Other title", outlet="Other"
+        )
         assert not created
         assert again.pk == first.pk
     assert Source.objects.count() == 1
@@ -52,9 +60,15 @@ def test_a_url_differing_in_host_case_slash_or_tracking_resolves_to_the_existing
 
 
 def test_sources_without_a_url_are_matched_by_outlet_and_title():
-    a, created_a = services.source_get_or_create(url=None, title="Evening bulletin", outlet="BBC Radio 4")
-    b, created_b = services.source_get_or_create(url="", title="evening bulletin", outlet="bbc radio 4")
-    c, created_c = services.source_get_or_create(url=None, title="Morning bulletin", outlet="BBC Radio 4")
+    a, created_a = services.source_get_or_create(
+        url=None, title="Evening bulletin", outlet="BBC Radio 4"
+    )
+    b, created_b = services.source_get_or_create(
+        url="", title="evening bulletin", outlet="bbc radio 4"
+    )
+    c, created_c = services.source_get_or_create(
+        url=None, title="Morning bulletin", outlet="BBC Radio 4"
+    )
     assert created_a and not created_b and created_c
     assert a.pk == b.pk != c.pk
     assert a.url is None
@@ -73,7 +87,10 @@ def test_status_update_keeps_current_status_in_step(make_commitment, make_source
         sources=[source],
     )
     commitment.refresh_from_db()
-    assert (commitment.status, commitment.status_since) == ("in_progress", datetime.date(2025, 8, 1))
+    assert (commitment.status, commitment.status_since) == (
+        "in_progress",
+        datetime.date(2025, 8, 1),
+    )
 
     # A later step moves the status; a back-dated step recorded afterwards does not.
     services.status_update_create(
@@ -208,5 +225,7 @@ def test_a_correction_must_say_what_was_wrong(make_commitment, make_source):
             sources=[make_source()],
             corrects=first,
         )
-    assert excinfo.value.message_dict["correction_note"] == ["A correction must say what was wrong."]
+    assert excinfo.value.message_dict["correction_note"] == [
+        "A correction must say what was wrong."
+    ]
     assert commitment.status_updates.count() == 1
