@@ -181,6 +181,11 @@ class Source(VagueDateMixin, models.Model):
     )
     archive_url = models.URLField(_("archive address"), max_length=1000, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    archive_requested_at = models.DateTimeField(
+        _("archive last requested at"), null=True, blank=True
+    )
+    archive_attempts = models.PositiveSmallIntegerField(_("archive attempts"), default=0)
+    archive_error = models.CharField(_("last archive error"), max_length=500, blank=True)
     link_status = models.CharField(
         _("link health"), max_length=12, choices=LinkStatus, default=LinkStatus.UNCHECKED
     )
@@ -189,10 +194,27 @@ class Source(VagueDateMixin, models.Model):
         _("last HTTP status"), null=True, blank=True
     )
     final_url = models.URLField(_("address after redirects"), max_length=1000, blank=True)
+    last_check_error = models.CharField(_("last check error"), max_length=500, blank=True)
     consecutive_failures = models.PositiveSmallIntegerField(_("failed checks in a row"), default=0)
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
-    history = HistoricalRecords()
+    # Editors' changes are history; what the background jobs keep (link health, archive)
+    # is not.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "archive_url",
+            "archived_at",
+            "archive_requested_at",
+            "archive_attempts",
+            "archive_error",
+            "link_status",
+            "last_checked_at",
+            "last_http_status",
+            "final_url",
+            "last_check_error",
+            "consecutive_failures",
+        ]
+    )
     objects = SourceQuerySet.as_manager()
 
     vague_dates = (("published_on", "published_precision"),)
@@ -312,6 +334,7 @@ class Commitment(VagueDateMixin, models.Model):
         ordering = ["-made_on", "title"]
         verbose_name = _("commitment")
         verbose_name_plural = _("commitments")
+        permissions = [("publish_commitment", _("Can publish and unpublish commitments"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=Status.values),
@@ -647,6 +670,7 @@ class Flag(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    acknowledgement_note = models.TextField(_("acknowledgement note"), blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -659,6 +683,7 @@ class Flag(models.Model):
         ordering = ["-raised_at"]
         verbose_name = _("flag")
         verbose_name_plural = _("flags")
+        permissions = [("resolve_flag", _("Can acknowledge and resolve flags"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["commitment", "reason"],
@@ -691,3 +716,23 @@ class Flag(models.Model):
         if self.reason == self.Reason.DEADLINE_PASSED:
             return f"Deadline passed ({since}) without delivery" if since else "Deadline passed"
         return "The sources for its current status are no longer online"
+
+
+class EditorsDigest(models.Model):
+    """One row per digest email sent to the publishers: what it covered and to whom."""
+
+    sent_at = models.DateTimeField(_("sent at"))
+    covers_from = models.DateTimeField(_("covers from"), null=True, blank=True)
+    covers_until = models.DateTimeField(_("covers until"))
+    raised_count = models.PositiveIntegerField(_("flags raised"), default=0)
+    resolved_count = models.PositiveIntegerField(_("flags resolved"), default=0)
+    recipients = models.TextField(_("recipients"), blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        get_latest_by = "covers_until"
+        verbose_name = _("editors' digest")
+        verbose_name_plural = _("editors' digests")
+
+    def __str__(self):
+        return f"Digest of {self.covers_until:%Y-%m-%d %H:%M}"

@@ -1,9 +1,4 @@
-"""Writes with rules. The admin, the management commands and the Celery tasks call these;
-none of them keeps its own copy of a rule.
-
-Every function is atomic, validates before it writes, and raises ``ValidationError`` with
-a message keyed by the field at fault, so nothing is half saved and the editor reads why.
-"""
+"""Sources and the timeline: recording a source, logging a status update."""
 
 from __future__ import annotations
 
@@ -16,8 +11,8 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .dates import DatePrecision, end_of_period, format_vague_date, start_of_period
-from .models import Commitment, Source, Status, StatusUpdate
+from ..dates import DatePrecision, end_of_period, format_vague_date, start_of_period
+from ..models import Commitment, Source, Status, StatusUpdate
 
 # Query parameters that track a reader rather than name a page.
 TRACKING_PARAMETERS = frozenset(

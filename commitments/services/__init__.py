@@ -1,0 +1,16 @@
+"""Writes with rules. The admin, the management commands and the Celery tasks call these;
+none of them keeps its own copy of a rule.
+
+Every function is atomic, validates before it writes, and raises ``ValidationError`` with
+a message keyed by the field at fault, so nothing is half saved and the editor reads why.
+
+One module per area; everything is importable from ``commitments.services``.
+"""
+
+from .records import (  # noqa: F401
+    TRACKING_PARAMETERS,
+    normalise_url,
+    source_get_or_create,
+    status_update_create,
+    status_update_errors,
+)
