@@ -29,6 +29,21 @@ class CommitmentQuerySet(models.QuerySet):
 
         return self.exclude(status__in=FINAL_STATUSES)
 
+    def needs_attention(self, *, quiet_days: int):
+        """Flagged, or still open with no status change for ``quiet_days`` days (counted
+        from the current status's date, or from when it was made if nothing is logged)."""
+        import datetime
+
+        from django.utils import timezone
+
+        from .models import FINAL_STATUSES, Flag
+
+        cutoff = timezone.localdate() - datetime.timedelta(days=quiet_days)
+        quiet = ~Q(status__in=FINAL_STATUSES) & (
+            Q(status_since__lt=cutoff) | Q(status_since__isnull=True, made_on__lt=cutoff)
+        )
+        return self.filter(Exists(Flag.objects.open().filter(commitment=OuterRef("pk"))) | quiet)
+
     def with_status(self, *statuses):
         return self.filter(status__in=statuses)
 

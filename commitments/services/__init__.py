@@ -7,10 +7,19 @@ a message keyed by the field at fault, so nothing is half saved and the editor r
 One module per area; everything is importable from ``commitments.services``.
 """
 
+from .publishing import (  # noqa: F401
+    commitment_publish,
+    commitment_publish_errors,
+    commitment_unpublish,
+    deletion_refusals,
+)
 from .records import (  # noqa: F401
     TRACKING_PARAMETERS,
     normalise_url,
+    source_description_errors,
     source_get_or_create,
     status_update_create,
     status_update_errors,
+    status_update_log,
 )
+from .review import flag_acknowledge, flag_resolve  # noqa: F401

@@ -261,3 +261,55 @@ def status_update_create(
     for field in ("status", "status_since", "status_since_precision"):
         setattr(given, field, getattr(commitment, field))
     return update
+
+
+def source_description_errors(
+    *,
+    url: str | None = None,
+    title: str = "",
+    outlet: str = "",
+    published_on: datetime.date | None = None,
+    published_precision: str = DatePrecision.DAY,
+    **_other,
+) -> dict[str, str]:
+    """Why a source described on the spot (while logging an update) would be refused,
+    keyed by ``Source`` field. A known address needs nothing more: that source is reused."""
+    errors: dict[str, str] = {}
+    known = False
+    if url and url.strip():
+        try:
+            known = Source.objects.filter(url=normalise_url(url)).exists()
+        except ValidationError as exc:
+            errors["url"] = exc.message_dict["url"][0]
+    if not known:
+        if not (title or "").strip():
+            errors["title"] = "Give the new source's title."
+        if not (outlet or "").strip():
+            errors["outlet"] = "Give the outlet that published the new source."
+    if published_on and start_of_period(published_on, published_precision) > timezone.localdate():
+        errors["published_on"] = "This date is after today."
+    return errors
+
+
+@transaction.atomic
+def status_update_log(
+    *, sources: Iterable[Source] = (), new_sources: Iterable[dict] = (), **fields
+) -> StatusUpdate:
+    """``status_update_create``, citing sources picked from the record and sources
+    described on the spot (``source_get_or_create`` arguments; a known address is reused).
+    One transaction: if the update is refused, no new source is left behind.
+
+    Errors about a described source are keyed ``new_source_<field>``."""
+    cited = list(sources or [])
+    described = [dict(item) for item in new_sources or []]
+    errors: dict[str, str] = {}
+    for item in described:
+        for field, message in source_description_errors(**item).items():
+            errors.setdefault(f"new_source_{field}", message)
+    if errors:
+        raise ValidationError(errors)
+    for item in described:
+        source, _created = source_get_or_create(**item)
+        if source not in cited:
+            cited.append(source)
+    return status_update_create(sources=cited, **fields)

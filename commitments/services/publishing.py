@@ -1,0 +1,140 @@
+"""Drafts and publishing: who may make a commitment public, and what must be true first.
+
+A commitment starts as a draft, invisible to the public. Only a publisher (the
+``commitments.publish_commitment`` permission) publishes or unpublishes it, and a
+commitment is published only with a source for where it was made. Publishing records who
+and when; django-simple-history keeps every change with its user.
+
+What is public may not be deleted by an editor: ``deletion_refusals`` says why, object by
+object, and the admin asks it before every delete, single or bulk.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import (
+    Actor,
+    Commitment,
+    Indicator,
+    Observation,
+    Source,
+    Statement,
+    StatusUpdate,
+    Topic,
+)
+
+PUBLISH_PERMISSION = "commitments.publish_commitment"
+
+
+def _only_publishers(user) -> dict[str, str]:
+    if user is None or not user.has_perm(PUBLISH_PERMISSION):
+        return {"is_published": _("Only a publisher can publish or unpublish a commitment.")}
+    return {}
+
+
+def commitment_publish_errors(*, commitment: Commitment, made_in=None) -> dict[str, str]:
+    """What stops this commitment from being public (also used when editing a published
+    one: it may not lose its source)."""
+    made_in_id = made_in.pk if made_in is not None else commitment.made_in_id
+    if not made_in_id:
+        return {
+            "made_in": _("A commitment cannot be published without a source for where it was made.")
+        }
+    return {}
+
+
+@transaction.atomic
+def commitment_publish(*, commitment: Commitment, published_by) -> Commitment:
+    """Make a draft public, recording who and when. Publishing a published commitment
+    changes nothing."""
+    errors = _only_publishers(published_by)
+    if errors:
+        raise ValidationError(errors)
+    locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    if locked.is_published:
+        return locked
+    errors = commitment_publish_errors(commitment=locked)
+    if errors:
+        raise ValidationError(errors)
+    locked.is_published = True
+    locked.published_at = timezone.now()
+    locked.published_by = published_by
+    locked._history_user = published_by
+    locked.save(update_fields=["is_published", "published_at", "published_by", "updated_at"])
+    _copy_publishing(locked, commitment)
+    return locked
+
+
+@transaction.atomic
+def commitment_unpublish(*, commitment: Commitment, unpublished_by) -> Commitment:
+    """Take a commitment off the public pages. When and by whom it was last published
+    stays; the history records who unpublished it."""
+    errors = _only_publishers(unpublished_by)
+    if errors:
+        raise ValidationError(errors)
+    locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+    if not locked.is_published:
+        return locked
+    locked.is_published = False
+    locked._history_user = unpublished_by
+    locked.save(update_fields=["is_published", "updated_at"])
+    _copy_publishing(locked, commitment)
+    return locked
+
+
+def _copy_publishing(source: Commitment, target: Commitment) -> None:
+    for field in ("is_published", "published_at", "published_by_id", "updated_at"):
+        setattr(target, field, getattr(source, field))
+
+
+# --- Deleting: nothing public disappears -------------------------------------------------
+
+#: For each model, what makes a row part of the public record.
+PUBLIC_USE: dict[type, Q] = {
+    Commitment: Q(is_published=True),
+    Source: Q(commitments_made__is_published=True)
+    | Q(status_updates__commitment__is_published=True)
+    | Q(statements__commitments__is_published=True)
+    | Q(observations__indicator__commitments__is_published=True),
+    Statement: Q(commitments__is_published=True),
+    Actor: Q(roles__commitment__is_published=True) | Q(statements__commitments__is_published=True),
+    Topic: Q(commitments__is_published=True),
+    Indicator: Q(commitments__is_published=True),
+    Observation: Q(indicator__commitments__is_published=True),
+}
+
+
+def deletion_refusals(*, queryset, user) -> list[str]:
+    """One sentence per object in ``queryset`` that ``user`` may not delete, or none.
+
+    - Status updates are never deleted: a mistake gets a correction.
+    - Nothing public is deleted: a published commitment, or anything shown with one.
+    - An editor cannot delete a commitment that was ever published, even once a
+      publisher has unpublished it; a publisher can.
+    """
+    model = queryset.model
+    if model is StatusUpdate:
+        return [
+            _("“%(entry)s” is part of the timeline; correct it with a new entry instead.")
+            % {"entry": entry}
+            for entry in queryset
+        ]
+    refusals = []
+    if model in PUBLIC_USE:
+        public = queryset.filter(pk__in=model.objects.filter(PUBLIC_USE[model]).values("pk"))
+        refusals += [
+            _("“%(obj)s” is public; a publisher must unpublish what shows it first.") % {"obj": obj}
+            for obj in public
+        ]
+    if model is Commitment and not (user and user.has_perm(PUBLISH_PERMISSION)):
+        once = queryset.filter(is_published=False, published_at__isnull=False)
+        refusals += [
+            _("“%(obj)s” has been published; only a publisher can delete it.") % {"obj": obj}
+            for obj in once
+        ]
+    return refusals
