@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from commitments.api import api
+from commitments.urls import site_urlpatterns
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    *site_urlpatterns,
     path("", include("commitments.urls")),
 ]

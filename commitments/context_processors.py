@@ -1,5 +1,7 @@
 from django.conf import settings
 
+SITE_NAME = "Commitment Tracker"
+
 
 def site(request):
-    return {"SITE_NAME": "Commitment Tracker", "SITE_URL": settings.SITE_URL}
+    return {"SITE_NAME": SITE_NAME, "SITE_URL": settings.SITE_URL}

@@ -3,13 +3,34 @@ what the public may see (published commitments only) is decided in one place."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+import dataclasses
+from collections import defaultdict
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.shortcuts import get_object_or_404
 
+from .dates import iso_vague_date
 from .models import (
     Actor,
     Commitment,
     CommitmentActor,
+    CommitmentRelation,
+    Flag,
+    Indicator,
+    Observation,
     Source,
     Statement,
     Status,
@@ -17,38 +38,104 @@ from .models import (
     Topic,
 )
 
+#: Longest search text taken from a query string; the rest is ignored.
+SEARCH_MAX_LENGTH = 200
+#: Timeline events per page ("Load earlier events" fetches the next page).
+TIMELINE_PAGE_SIZE = 20
+
+# The full-text documents. Migration 0003 builds its GIN indexes on exactly these
+# expressions (see ``search_document_sql``), so the planner can use them.
+SEARCH_CONFIG = "english"
+COMMITMENT_SEARCH_FIELDS = ("title", "summary", "original_wording")
+STATEMENT_SEARCH_FIELDS = ("text",)
+
+
+def _search_vector(*fields):
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector(*fields, config=SEARCH_CONFIG)
+
+
+def search_document_sql(model, fields) -> str:
+    """The SQL of a search document, as the ORM writes it: the index's expression."""
+    queryset = model.objects.annotate(document=_search_vector(*fields)).values("document")
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.compile(queryset.query.annotations["document"])
+    with connection.cursor() as cursor:
+        return cursor.mogrify(sql, params) if params else sql
+
+
+def clean_search_text(value: str | None) -> str:
+    """Search text as it is used: NULs dropped (PostgreSQL refuses them), spaces squeezed,
+    cut to ``SEARCH_MAX_LENGTH``."""
+    text = " ".join((value or "").replace("\x00", " ").split())
+    return text[:SEARCH_MAX_LENGTH]
+
+
+def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Commitment]:
+    """Commitments whose title, summary, original wording or statements match ``text``.
+
+    PostgreSQL: full-text search (``websearch_to_tsquery``, so quotes and ``-word`` work
+    and odd input is never a syntax error) on the GIN-indexed documents. Elsewhere
+    (SQLite, the embedded default): case-insensitive containment of the words.
+    """
+    text = clean_search_text(text)
+    if not text:
+        return queryset
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery
+
+        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        # Two id sets, each found through its GIN index, rather than the documents
+        # computed row by row: the planner can use an index on each side of the OR.
+        by_commitment = (
+            Commitment.objects.alias(document=_search_vector(*COMMITMENT_SEARCH_FIELDS))
+            .filter(document=query)
+            .values("pk")
+        )
+        by_statement = (
+            Statement.objects.alias(document=_search_vector(*STATEMENT_SEARCH_FIELDS))
+            .filter(document=query, commitments__isnull=False)
+            .values("commitments")
+        )
+        return queryset.filter(Q(pk__in=by_commitment) | Q(pk__in=by_statement))
+    for word in text.split()[:10]:
+        word_matches = Q()
+        for field in COMMITMENT_SEARCH_FIELDS:
+            word_matches |= Q(**{f"{field}__icontains": word})
+        statements = Statement.objects.filter(text__icontains=word, commitments=OuterRef("pk"))
+        queryset = queryset.filter(word_matches | Exists(statements))
+    return queryset
+
 
 def public_commitments() -> QuerySet[Commitment]:
     return Commitment.objects.published()
 
 
+def _roles_prefetch() -> Prefetch:
+    return Prefetch(
+        "roles",
+        queryset=CommitmentActor.objects.select_related("actor").order_by("role", "actor__name"),
+    )
+
+
+def _open_flags_prefetch() -> Prefetch:
+    return Prefetch(
+        "flags", queryset=Flag.objects.open().order_by("raised_at"), to_attr="open_flags"
+    )
+
+
 def commitment_list_items(queryset: QuerySet[Commitment] | None = None) -> QuerySet[Commitment]:
     """Published commitments with what a list row shows, in a fixed number of queries."""
     queryset = public_commitments() if queryset is None else queryset
-    return queryset.prefetch_related(
-        Prefetch(
-            "roles",
-            queryset=CommitmentActor.objects.select_related("actor").order_by(
-                "role", "actor__name"
-            ),
-        ),
-        "topics",
-    )
+    return queryset.prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch())
 
 
 def public_commitment_or_404(slug: str) -> Commitment:
     return get_object_or_404(
         public_commitments()
         .select_related("made_in")
-        .prefetch_related(
-            Prefetch(
-                "roles",
-                queryset=CommitmentActor.objects.select_related("actor").order_by(
-                    "role", "actor__name"
-                ),
-            ),
-            "topics",
-        ),
+        .prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch()),
         slug=slug,
     )
 
@@ -68,6 +155,185 @@ def commitment_statements(commitment: Commitment) -> QuerySet[Statement]:
     return commitment.statements.select_related("speaker", "source").order_by("said_on", "id")
 
 
+# --- Timeline -----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class TimelineEvent:
+    kind: str  # "update", "statement" or "observation"
+    obj: Any
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.kind}-{self.obj.pk}"
+
+    @property
+    def date_field(self) -> str:
+        return {"update": "effective_on", "statement": "said_on", "observation": "observed_on"}[
+            self.kind
+        ]
+
+    @property
+    def date_iso(self) -> str:
+        """The event's date in ISO 8601 at its precision (2025-10 for "October 2025")."""
+        date_field, precision_field = self.obj.vague_dates[0]
+        return iso_vague_date(getattr(self.obj, date_field), getattr(self.obj, precision_field))
+
+    @property
+    def sources(self) -> list[Source]:
+        if self.kind == "update":
+            return list(self.obj.sources.all())
+        return [self.obj.source]
+
+
+@dataclasses.dataclass
+class TimelinePage:
+    events: list[TimelineEvent]
+    page: int
+    has_earlier: bool
+
+
+def _sources_prefetch(lookup: str = "sources") -> Prefetch:
+    return Prefetch(lookup, queryset=Source.objects.order_by("published_on", "title", "pk"))
+
+
+def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bool = False):
+    """Status updates, statements and indicator observations, newest first, one page at a
+    time. Corrections are not events of their own: each is attached (``.chain``) to the
+    entry it corrects. A fixed number of queries whatever the timeline's length: one
+    UNION for the page's keys, then one query per kind (and one per prefetch).
+
+    ``cumulative`` returns every event up to and including ``page`` (the page without
+    JavaScript); otherwise only that page's events (the HTMX fragment).
+    """
+    page = max(1, page)
+    keys = (
+        StatusUpdate.objects.filter(commitment=commitment, corrects__isnull=True)
+        .annotate(
+            event_kind=Value("update", output_field=CharField()),
+            event_rank=Value(0, output_field=IntegerField()),
+            event_at=F("effective_on"),
+        )
+        .values_list("event_kind", "pk", "event_at", "event_rank")
+        .order_by()
+        .union(
+            Statement.objects.filter(commitments=commitment)
+            .annotate(
+                event_kind=Value("statement", output_field=CharField()),
+                event_rank=Value(1, output_field=IntegerField()),
+                event_at=F("said_on"),
+            )
+            .values_list("event_kind", "pk", "event_at", "event_rank")
+            .order_by(),
+            Observation.objects.filter(indicator__commitments=commitment)
+            .annotate(
+                event_kind=Value("observation", output_field=CharField()),
+                event_rank=Value(2, output_field=IntegerField()),
+                event_at=F("observed_on"),
+            )
+            .values_list("event_kind", "pk", "event_at", "event_rank")
+            .order_by(),
+            all=True,
+        )
+        .order_by("-event_at", "event_rank", "-pk")
+    )
+    start = 0 if cumulative else (page - 1) * TIMELINE_PAGE_SIZE
+    end = page * TIMELINE_PAGE_SIZE
+    rows = list(keys[start : end + 1])
+    has_earlier = len(rows) > end - start
+    rows = rows[: end - start]
+
+    ids = defaultdict(list)
+    for kind, pk, _at, _rank in rows:
+        ids[kind].append(pk)
+    objects = {}
+    corrections_by_target = defaultdict(list)
+    if ids["update"]:
+        updates = StatusUpdate.objects.filter(pk__in=ids["update"]).prefetch_related(
+            _sources_prefetch()
+        )
+        objects.update({("update", u.pk): u for u in updates})
+        # Every correction of this commitment, each with its sources; chains resolve in
+        # Python, so a correction of a correction still sits beside the original entry.
+        for correction in (
+            StatusUpdate.objects.filter(commitment=commitment, corrects__isnull=False)
+            .prefetch_related(_sources_prefetch())
+            .order_by("recorded_at", "pk")
+        ):
+            corrections_by_target[correction.corrects_id].append(correction)
+    if ids["statement"]:
+        for statement in Statement.objects.filter(pk__in=ids["statement"]).select_related(
+            "speaker", "source"
+        ):
+            objects[("statement", statement.pk)] = statement
+    if ids["observation"]:
+        for observation in Observation.objects.filter(pk__in=ids["observation"]).select_related(
+            "indicator", "source"
+        ):
+            objects[("observation", observation.pk)] = observation
+
+    events = []
+    for kind, pk, _at, _rank in rows:
+        obj = objects[(kind, pk)]
+        if kind == "update":
+            chain, queue = [], list(corrections_by_target.get(pk, []))
+            while queue:
+                correction = queue.pop(0)
+                chain.append(correction)
+                queue.extend(corrections_by_target.get(correction.pk, []))
+            obj.chain = chain
+        events.append(TimelineEvent(kind=kind, obj=obj))
+    return TimelinePage(events=events, page=page, has_earlier=has_earlier)
+
+
+def related_commitments(commitment: Commitment) -> list[dict]:
+    """Published commitments related to this one, each with the relation in words."""
+    inverse = {
+        CommitmentRelation.Kind.PART_OF: "includes",
+        CommitmentRelation.Kind.DEPENDS_ON: "is needed by",
+        CommitmentRelation.Kind.SUPERSEDES: "is superseded by",
+    }
+    relations = (
+        CommitmentRelation.objects.filter(
+            Q(from_commitment=commitment, to_commitment__is_published=True)
+            | Q(to_commitment=commitment, from_commitment__is_published=True)
+        )
+        .select_related("from_commitment", "to_commitment")
+        .order_by("kind", "pk")
+    )
+    related = []
+    for relation in relations:
+        if relation.from_commitment_id == commitment.pk:
+            related.append(
+                {"words": relation.get_kind_display(), "commitment": relation.to_commitment}
+            )
+        else:
+            related.append(
+                {"words": inverse[relation.kind], "commitment": relation.from_commitment}
+            )
+    return related
+
+
+def indicators_with_observations(queryset: QuerySet[Indicator] | None = None):
+    """Indicators, each with its observations oldest first and ``latest`` set."""
+    queryset = Indicator.objects.all() if queryset is None else queryset
+    indicators = list(
+        queryset.select_related("comparison_source").prefetch_related(
+            Prefetch(
+                "observations",
+                queryset=Observation.objects.select_related("source").order_by("observed_on"),
+            )
+        )
+    )
+    for indicator in indicators:
+        observations = list(indicator.observations.all())
+        indicator.latest = observations[-1] if observations else None
+    return indicators
+
+
+# --- Overview, lists and counts -------------------------------------------------------------
+
+
 def status_counts(queryset: QuerySet[Commitment] | None = None) -> list[dict]:
     """Every status in the vocabulary with its count, zero included, in vocabulary order."""
     queryset = public_commitments() if queryset is None else queryset
@@ -78,9 +344,66 @@ def status_counts(queryset: QuerySet[Commitment] | None = None) -> list[dict]:
     ]
 
 
+def recently_changed(limit: int = 10) -> QuerySet[Commitment]:
+    return commitment_list_items(
+        public_commitments().exclude(status_since=None).order_by("-status_since", "-updated_at")
+    )[:limit]
+
+
+def open_flags(limit: int | None = None) -> QuerySet[Flag]:
+    """Open flags on published commitments, newest first."""
+    flags = Flag.objects.open().on_published().select_related("commitment").order_by("-raised_at")
+    return flags[:limit] if limit else flags
+
+
+def public_corrections() -> QuerySet[StatusUpdate]:
+    """Every correction on a published commitment, newest first."""
+    return (
+        StatusUpdate.objects.corrections()
+        .on_published()
+        .select_related("commitment", "corrects")
+        .order_by("-recorded_at", "-pk")
+    )
+
+
+def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[StatusUpdate]:
+    """The latest steps recorded on published commitments (or one of them), for feeds."""
+    updates = StatusUpdate.objects.on_published()
+    if commitment is not None:
+        updates = updates.filter(commitment=commitment)
+    return (
+        updates.select_related("commitment", "corrects")
+        .prefetch_related(_sources_prefetch())
+        .order_by("-recorded_at", "-pk")[:limit]
+    )
+
+
 def public_actor_or_404(slug: str) -> Actor:
     return get_object_or_404(Actor, slug=slug)
 
 
 def public_topic_or_404(slug: str) -> Topic:
     return get_object_or_404(Topic, slug=slug)
+
+
+def actors_with_published_commitments() -> QuerySet[Actor]:
+    published = CommitmentActor.objects.filter(actor=OuterRef("pk"), commitment__is_published=True)
+    return Actor.objects.filter(Exists(published)).order_by("name")
+
+
+def topics_with_published_commitments() -> QuerySet[Topic]:
+    return Topic.objects.filter(
+        Exists(Commitment.objects.published().filter(topics=OuterRef("pk")))
+    ).order_by("name")
+
+
+def public_sources() -> QuerySet[Source]:
+    """Sources cited by something the public can see: a published commitment (where it
+    was made, its steps, its statements) or an indicator's figures."""
+    published = Commitment.objects.published()
+    return Source.objects.filter(
+        Q(commitments_made__in=published)
+        | Exists(StatusUpdate.objects.filter(sources=OuterRef("pk"), commitment__is_published=True))
+        | Exists(Statement.objects.filter(source=OuterRef("pk"), commitments__is_published=True))
+        | Exists(Observation.objects.filter(source=OuterRef("pk")))
+    ).distinct()

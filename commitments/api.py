@@ -1,0 +1,330 @@
+"""The read-only JSON API, with its OpenAPI description at ``/api/openapi.json``.
+
+django-ninja rather than Django REST framework: it is already a pinned dependency, the
+API is read-only (no serializers for writes, no browsable forms needed), and ninja builds
+the OpenAPI description from the same typed schemas that shape the responses, so the
+description cannot drift from the output. Every read goes through ``selectors`` and
+``filters``: the API sees exactly what the public pages see.
+"""
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Query, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from . import selectors
+from .context_processors import SITE_NAME
+from .dates import iso_vague_date
+from .filters import commitment_filter
+from .models import Actor, Commitment, Source
+
+api = NinjaAPI(
+    title=f"{SITE_NAME} API",
+    version="1",
+    description=(
+        "Read-only. Published commitments only. Dates are ISO 8601 at the precision they "
+        "are known: 2025-10-24, 2025-10 (a month) or 2025 (a year)."
+    ),
+    urls_namespace="api",
+)
+
+
+class ActorRef(Schema):
+    slug: str
+    name: str
+    role: str
+
+
+class TopicRef(Schema):
+    slug: str
+    name: str
+
+
+class CommitmentOut(Schema):
+    slug: str
+    title: str
+    url: str
+    summary: str
+    original_wording: str
+    status: str
+    status_label: str
+    status_since: str | None
+    made_on: str
+    made_where: str
+    made_in_source_id: int | None
+    deadline: str | None
+    actors: list[ActorRef]
+    topics: list[TopicRef]
+    open_flags: list[str]
+
+    @staticmethod
+    def resolve_url(obj: Commitment) -> str:
+        return _absolute(obj.get_absolute_url())
+
+    @staticmethod
+    def resolve_status_label(obj: Commitment) -> str:
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_status_since(obj: Commitment) -> str | None:
+        return iso_vague_date(obj.status_since, obj.status_since_precision) or None
+
+    @staticmethod
+    def resolve_made_on(obj: Commitment) -> str:
+        return iso_vague_date(obj.made_on, obj.made_precision)
+
+    @staticmethod
+    def resolve_made_in_source_id(obj: Commitment) -> int | None:
+        return obj.made_in_id
+
+    @staticmethod
+    def resolve_deadline(obj: Commitment) -> str | None:
+        return iso_vague_date(obj.deadline, obj.deadline_precision) or None
+
+    @staticmethod
+    def resolve_actors(obj: Commitment) -> list[dict]:
+        return [
+            {"slug": role.actor.slug, "name": role.actor.name, "role": role.role}
+            for role in obj.roles.all()
+        ]
+
+    @staticmethod
+    def resolve_topics(obj: Commitment) -> list[dict]:
+        return [{"slug": t.slug, "name": t.name} for t in obj.topics.all()]
+
+    @staticmethod
+    def resolve_open_flags(obj: Commitment) -> list[str]:
+        return [flag.plain_words() for flag in obj.open_flags]
+
+
+class SourceOut(Schema):
+    id: int
+    url: str | None
+    title: str
+    outlet: str
+    author: str
+    published_on: str | None
+    kind: str
+    language: str
+    archive_url: str
+    link_status: str
+
+    @staticmethod
+    def resolve_published_on(obj: Source) -> str | None:
+        return iso_vague_date(obj.published_on, obj.published_precision) or None
+
+
+class CorrectionOut(Schema):
+    id: int
+    url: str
+    status: str
+    status_label: str
+    date: str
+    description: str
+    correction_note: str
+    sources: list[SourceOut]
+
+
+class TimelineEventOut(Schema):
+    kind: str
+    id: int
+    anchor: str
+    url: str
+    date: str
+    status: str | None
+    status_label: str | None
+    text: str
+    said_by: str | None
+    indicator: str | None
+    value: float | None
+    sources: list[SourceOut]
+    corrections: list[CorrectionOut]
+
+
+class TimelineOut(Schema):
+    commitment: str
+    page: int
+    has_earlier: bool
+    events: list[TimelineEventOut]
+
+
+class ActorOut(Schema):
+    slug: str
+    name: str
+    kind: str
+    country: str
+    role: str
+    parent: str | None
+    description: str
+    url: str
+
+
+class ObservationOut(Schema):
+    date: str
+    value: float
+    source_id: int
+    note: str
+
+
+class IndicatorOut(Schema):
+    slug: str
+    name: str
+    unit: str
+    description: str
+    comparison_label: str
+    comparison_value: float | None
+    observations: list[ObservationOut]
+
+
+class CommitmentFilters(Schema):
+    q: str | None = None
+    status: str | None = None
+    actor: str | None = None
+    topic: str | None = None
+    flagged: str | None = None
+    made_from: str | None = None
+    made_to: str | None = None
+    sort: str | None = None
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def _update_out(update, commitment: Commitment) -> dict:
+    return {
+        "id": update.pk,
+        "url": _absolute(f"{commitment.get_absolute_url()}#update-{update.pk}"),
+        "status": update.status,
+        "status_label": str(update.get_status_display()),
+        "date": iso_vague_date(update.effective_on, update.effective_precision),
+        "description": update.description,
+        "correction_note": update.correction_note,
+        "sources": list(update.sources.all()),
+    }
+
+
+def timeline_event_out(event, commitment: Commitment) -> dict:
+    obj = event.obj
+    out = {
+        "kind": event.kind,
+        "id": obj.pk,
+        "anchor": event.anchor,
+        "url": _absolute(f"{commitment.get_absolute_url()}#{event.anchor}"),
+        "date": event.date_iso,
+        "status": None,
+        "status_label": None,
+        "text": "",
+        "said_by": None,
+        "indicator": None,
+        "value": None,
+        "sources": event.sources,
+        "corrections": [],
+    }
+    if event.kind == "update":
+        out.update(
+            status=obj.status,
+            status_label=str(obj.get_status_display()),
+            text=obj.description,
+            corrections=[_update_out(c, commitment) for c in obj.chain],
+        )
+    elif event.kind == "statement":
+        out.update(text=obj.text, said_by=obj.attribution)
+    else:
+        out.update(text=obj.note, indicator=obj.indicator.slug, value=float(obj.value))
+    return out
+
+
+def actor_out(actor: Actor) -> dict:
+    return {
+        "slug": actor.slug,
+        "name": actor.name,
+        "kind": actor.kind,
+        "country": actor.country,
+        "role": actor.role,
+        "parent": actor.parent.slug if actor.parent_id else None,
+        "description": actor.description,
+        "url": _absolute(actor.get_absolute_url()),
+    }
+
+
+@api.get("/commitments", response=list[CommitmentOut], tags=["commitments"])
+@paginate(PageNumberPagination, page_size=50)
+def list_commitments(request, filters: Query[CommitmentFilters]):
+    """Published commitments; the same filters as the list page. Unknown values are
+    ignored, as on the page."""
+    data = {key: value for key, value in filters.dict().items() if value not in (None, "")}
+    return commitment_filter(data).qs
+
+
+@api.get("/commitments/{slug}", response=CommitmentOut, tags=["commitments"])
+def get_commitment(request, slug: str):
+    return selectors.public_commitment_or_404(slug)
+
+
+@api.get("/commitments/{slug}/timeline", response=TimelineOut, tags=["commitments"])
+def get_timeline(request, slug: str, page: int = 1):
+    """Events newest first, a page at a time; each status update carries its corrections."""
+    commitment = selectors.public_commitment_or_404(slug)
+    timeline = selectors.commitment_timeline(commitment, page=min(max(page, 1), 10_000))
+    return {
+        "commitment": commitment.slug,
+        "page": timeline.page,
+        "has_earlier": timeline.has_earlier,
+        "events": [timeline_event_out(e, commitment) for e in timeline.events],
+    }
+
+
+@api.get("/actors", response=list[ActorOut], tags=["actors"])
+def list_actors(request):
+    """Actors with at least one published commitment."""
+    return [
+        actor_out(a) for a in selectors.actors_with_published_commitments().select_related("parent")
+    ]
+
+
+@api.get("/actors/{slug}", response=ActorOut, tags=["actors"])
+def get_actor(request, slug: str):
+    return actor_out(
+        get_object_or_404(
+            selectors.actors_with_published_commitments().select_related("parent"), slug=slug
+        )
+    )
+
+
+@api.get("/sources", response=list[SourceOut], tags=["sources"])
+@paginate(PageNumberPagination, page_size=100)
+def list_sources(request):
+    """Sources cited by published commitments or by indicators."""
+    return selectors.public_sources().order_by("pk")
+
+
+@api.get("/sources/{source_id}", response=SourceOut, tags=["sources"])
+def get_source(request, source_id: int):
+    return get_object_or_404(selectors.public_sources(), pk=source_id)
+
+
+@api.get("/indicators", response=list[IndicatorOut], tags=["indicators"])
+def list_indicators(request):
+    return [
+        {
+            "slug": indicator.slug,
+            "name": indicator.name,
+            "unit": indicator.unit,
+            "description": indicator.description,
+            "comparison_label": indicator.comparison_label,
+            "comparison_value": float(indicator.comparison_value)
+            if indicator.comparison_value is not None
+            else None,
+            "observations": [
+                {
+                    "date": iso_vague_date(o.observed_on, o.observed_precision),
+                    "value": float(o.value),
+                    "source_id": o.source_id,
+                    "note": o.note,
+                }
+                for o in indicator.observations.all()
+            ],
+        }
+        for indicator in selectors.indicators_with_observations()
+    ]

@@ -1,0 +1,128 @@
+"""The list's filters, one definition for the page, its exports and the API.
+
+A filter given a value it does not know is left out and named (``ignored``), so a reader
+who follows a stale or mistyped link gets the list, not an error.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors
+from .models import Status
+
+
+class Sort:
+    CHANGED = "changed"
+    MADE = "made"
+    DEADLINE = "deadline"
+    CHOICES = [
+        (CHANGED, _("Recently changed")),
+        (MADE, _("Date made, newest first")),
+        (DEADLINE, _("Deadline, soonest first")),
+    ]
+    ORDERING = {
+        CHANGED: [F("status_since").desc(nulls_last=True), "title", "pk"],
+        MADE: ["-made_on", "title", "pk"],
+        DEADLINE: [F("deadline").asc(nulls_last=True), "title", "pk"],
+    }
+
+
+class CommitmentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("e.g. taxi boats")}),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Status.choices, empty_label=_("Any status")
+    )
+    actor = django_filters.ModelChoiceFilter(
+        label=_("Who"),
+        field_name="roles__actor",
+        to_field_name="slug",
+        queryset=selectors.actors_with_published_commitments(),
+        empty_label=_("Anyone"),
+        distinct=True,
+    )
+    topic = django_filters.ModelChoiceFilter(
+        label=_("Topic"),
+        field_name="topics",
+        to_field_name="slug",
+        queryset=selectors.topics_with_published_commitments(),
+        empty_label=_("Any topic"),
+        distinct=True,
+    )
+    flagged = django_filters.ChoiceFilter(
+        label=_("Flags"),
+        choices=[("yes", _("Flagged by the machine")), ("no", _("Not flagged"))],
+        empty_label=_("Flagged or not"),
+        method="filter_flagged",
+    )
+    made_from = django_filters.DateFilter(
+        label=_("Made on or after"),
+        field_name="made_on",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    made_to = django_filters.DateFilter(
+        label=_("Made on or before"),
+        field_name="made_on",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"),
+        choices=Sort.CHOICES,
+        empty_label=None,
+        method="order",
+    )
+
+    def search(self, queryset, name, value):
+        return selectors.search_commitments(queryset, value)
+
+    def filter_flagged(self, queryset, name, value):
+        if value == "yes":
+            return queryset.flagged()
+        if value == "no":
+            return queryset.not_flagged()
+        return queryset
+
+    def order(self, queryset, name, value):
+        # Ordering is applied once, in ``filter_queryset``, so it holds with no ``sort``.
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        sort = self.form.cleaned_data.get("sort") or Sort.CHANGED
+        return queryset.order_by(*Sort.ORDERING[sort])
+
+    @property
+    def ignored(self) -> list[dict]:
+        """The filters left out, each with its label and why, for the page to say so."""
+        return [
+            {"name": name, "label": self.form.fields[name].label, "reason": " ".join(errors)}
+            for name, errors in self.form.errors.items()
+        ]
+
+    @property
+    def active(self) -> dict:
+        """The filters in force, as query parameters (for links, exports and feeds)."""
+        if not self.is_bound:
+            return {}
+        valid = self.form.cleaned_data
+        return {
+            name: self.data.get(name)
+            for name in self.filters
+            if valid.get(name) not in (None, "") and self.data.get(name)
+        }
+
+
+def commitment_filter(data) -> CommitmentFilter:
+    """The list's filter over the published commitments, bound to ``data`` (a QueryDict)."""
+    return CommitmentFilter(
+        data if data is not None else {}, queryset=selectors.commitment_list_items()
+    )
