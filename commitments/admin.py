@@ -61,7 +61,15 @@ class PublicRecordMixin:
 
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        return deleted, counts, perms_needed, list(protected) + self._refusals(request, objs)
+        refusals = self._refusals(request, objs)
+        if refusals:
+            # Shown as "protected": the page then says why, and nothing can be deleted.
+            lacking = [
+                _("Your account may not delete %(things)s.") % {"things": name}
+                for name in sorted(perms_needed)
+            ]
+            return deleted, counts, set(), [*protected, *refusals, *lacking]
+        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
         if self._refusals(request, [obj]):
@@ -302,13 +310,11 @@ class CommitmentForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk and self.instance.is_published:
+        if self.instance.pk and self.instance.is_published and "made_in" in self.fields:
             # A published commitment may not lose the source for where it was made.
-            errors = services.commitment_publish_errors(
-                commitment=self.instance, made_in=cleaned.get("made_in")
-            )
-            if "made_in" in errors and cleaned.get("made_in") is None:
-                self.add_error("made_in", errors["made_in"])
+            candidate = Commitment(made_in=cleaned.get("made_in"))
+            for field, message in services.commitment_publish_errors(commitment=candidate).items():
+                self.add_error(field, message)
         return cleaned
 
 

@@ -113,3 +113,25 @@ def editor_client(client, django_user_model):
     client.force_login(user)
     client.user = user
     return client
+
+
+@pytest.fixture
+def role_client(db):
+    """``role_client("Editor")``: a test client logged in as a new user with that role
+    (made through ``roles.user_create``, as the ``create_user`` command does)."""
+    from django.test import Client
+
+    from commitments.roles import user_create
+
+    def make(role):
+        user = user_create(
+            username=f"{role.lower()}-{next(_counter)}",
+            role=role,
+            password="a long pass phrase for tests",
+        )
+        client = Client()
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return make

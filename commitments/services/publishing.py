@@ -37,11 +37,10 @@ def _only_publishers(user) -> dict[str, str]:
     return {}
 
 
-def commitment_publish_errors(*, commitment: Commitment, made_in=None) -> dict[str, str]:
-    """What stops this commitment from being public (also used when editing a published
-    one: it may not lose its source)."""
-    made_in_id = made_in.pk if made_in is not None else commitment.made_in_id
-    if not made_in_id:
+def commitment_publish_errors(*, commitment: Commitment) -> dict[str, str]:
+    """What stops this commitment from being public (also asked when a published one is
+    edited: it may not lose its source)."""
+    if not commitment.made_in_id:
         return {
             "made_in": _("A commitment cannot be published without a source for where it was made.")
         }
