@@ -217,11 +217,45 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# The one beat schedule. Intervals are settings so a newsroom can tune them.
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from exc
+    if number <= 0:
+        raise ImproperlyConfigured(f"{name} must be more than 0, not {value!r}")
+    return number
+
+
+# The one beat schedule. Intervals are settings so a newsroom can tune them; they take
+# decimals, so FLAG_STALLED_EVERY_HOURS=0.01 runs the stall job every 36 seconds.
 STALL_AFTER_DAYS = env_int("STALL_AFTER_DAYS", 90)
-FLAG_STALLED_EVERY_HOURS = env_int("FLAG_STALLED_EVERY_HOURS", 24)
-CHECK_SOURCES_EVERY_DAYS = env_int("CHECK_SOURCES_EVERY_DAYS", 7)
-CELERY_BEAT_SCHEDULE: dict = {}
+FLAG_STALLED_EVERY_HOURS = env_float("FLAG_STALLED_EVERY_HOURS", 24)
+CHECK_SOURCES_EVERY_DAYS = env_float("CHECK_SOURCES_EVERY_DAYS", 7)
+EDITORS_DIGEST_EVERY_HOURS = env_float("EDITORS_DIGEST_EVERY_HOURS", 24)
+CELERY_BEAT_SCHEDULE: dict = {
+    "flag-stalled-commitments": {
+        "task": "commitments.tasks.flag_stalled",
+        "schedule": FLAG_STALLED_EVERY_HOURS * 60 * 60,
+    },
+    "check-sources": {
+        "task": "commitments.tasks.check_sources",
+        "schedule": CHECK_SOURCES_EVERY_DAYS * 24 * 60 * 60,
+    },
+    "archive-sources": {
+        # Catches sources whose archiving was never enqueued or gave up (e.g. rate limits).
+        "task": "commitments.tasks.archive_pending_sources",
+        "schedule": CHECK_SOURCES_EVERY_DAYS * 24 * 60 * 60,
+    },
+    "editors-digest": {
+        "task": "commitments.tasks.send_editors_digest",
+        "schedule": EDITORS_DIGEST_EVERY_HOURS * 60 * 60,
+    },
+}
 
 # --- Outside services -------------------------------------------------------------------
 WAYBACK_SAVE_URL = os.environ.get("WAYBACK_SAVE_URL", "https://web.archive.org/save/")
@@ -229,6 +263,17 @@ LINK_CHECK_TIMEOUT_SECONDS = env_int("LINK_CHECK_TIMEOUT_SECONDS", 15)
 LINK_CHECK_USER_AGENT = os.environ.get(
     "LINK_CHECK_USER_AGENT", "AccountabilityTracker-LinkCheck/1.0 (+newsroom commitment tracker)"
 )
+LINK_CHECK_CONCURRENCY = env_int("LINK_CHECK_CONCURRENCY", 8)
+# A source failing this many checks in a row is marked unavailable.
+LINK_CHECK_UNAVAILABLE_AFTER = env_int("LINK_CHECK_UNAVAILABLE_AFTER", 3)
+# A run skips sources checked more recently than this, so a run cut short resumes.
+LINK_CHECK_RECHECK_AFTER_HOURS = env_float("LINK_CHECK_RECHECK_AFTER_HOURS", 20)
+# Ask the Wayback Machine to archive each new source after it is saved.
+ARCHIVE_ON_CREATE = env_bool("ARCHIVE_ON_CREATE", True)
+WAYBACK_TIMEOUT_SECONDS = env_int("WAYBACK_TIMEOUT_SECONDS", 60)
+# Celery rate limit per worker for Save Page Now requests (the service allows a few a minute).
+WAYBACK_RATE_LIMIT = os.environ.get("WAYBACK_RATE_LIMIT", "6/m")
+WAYBACK_MAX_ATTEMPTS = env_int("WAYBACK_MAX_ATTEMPTS", 6)
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {

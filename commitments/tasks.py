@@ -1,10 +1,20 @@
-"""Celery tasks: thin wrappers that take ids, re-fetch, and call a service."""
+"""Celery tasks: thin wrappers that take ids, re-fetch, and call a service.
+
+Time limits are explicit. ``acks_late`` is set only where running twice is harmless (the
+flag job and the checks are idempotent, archiving skips an archived source), and the
+broker's visibility timeout (one hour, ``CELERY_BROKER_TRANSPORT_OPTIONS``) is longer than
+each of those tasks' hard limit, so a message is redelivered only when its worker died.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
 
 from celery import shared_task
+from django.conf import settings
+
+from .services import digest, flags, links
 
 logger = logging.getLogger(__name__)
 
@@ -14,3 +24,66 @@ def ping(message: str = "ping") -> str:
     """A health check for the worker and its broker: logs and returns the message."""
     logger.warning("pong: %s", message)
     return message
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=9 * 60, time_limit=10 * 60)
+def flag_stalled() -> str:
+    """Raise and resolve flags (no recent progress, deadline passed, sources unavailable).
+    One transaction: a worker killed halfway leaves nothing, and the next run does it all."""
+    report = flags.flags_refresh()
+    logger.info("flag_stalled: %s", report)
+    return str(report)
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=45 * 60, time_limit=50 * 60)
+def check_sources() -> str:
+    """Check every source due for a check, in committed batches (a rerun resumes)."""
+    report = links.sources_check_links()
+    logger.info("check_sources: %s", report)
+    return str(report)
+
+
+def _backoff(retries: int, retry_after: float) -> int:
+    """At least what the service asked for; doubling from a minute, capped at six hours."""
+    base = min(60 * 2**retries, 6 * 60 * 60)
+    return int(max(retry_after, base) + random.uniform(0, 15))
+
+
+@shared_task(
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    rate_limit=settings.WAYBACK_RATE_LIMIT,
+    max_retries=settings.WAYBACK_MAX_ATTEMPTS,
+    soft_time_limit=settings.WAYBACK_TIMEOUT_SECONDS + 30,
+    time_limit=settings.WAYBACK_TIMEOUT_SECONDS + 60,
+)
+def archive_source(self, source_id: int) -> str:
+    """Ask the Wayback Machine to archive one source; retry with backoff when rate limited
+    or the service fails. Returns early if the source is gone or already archived."""
+    outcome = links.source_archive(source_id=source_id)
+    if outcome is None:
+        return "nothing to do"
+    if outcome.archived:
+        return outcome.archive_url
+    if outcome.retry_after is not None and self.request.retries < self.max_retries:
+        raise self.retry(countdown=_backoff(self.request.retries, outcome.retry_after))
+    logger.warning("archive_source %s gave up: %s", source_id, outcome.error)
+    return outcome.error
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
+def archive_pending_sources() -> int:
+    """Enqueue archiving for sources never archived (or not asked about for a day)."""
+    ids = links.sources_pending_archive()
+    for source_id in ids:
+        archive_source.delay(source_id)
+    return len(ids)
+
+
+# Not acks_late: an email sent twice is worse than one a day late (the next digest covers
+# everything since the last one recorded).
+@shared_task(ignore_result=True, soft_time_limit=4 * 60, time_limit=5 * 60)
+def send_editors_digest() -> str:
+    sent = digest.editors_digest_send()
+    return f"sent to {sent.recipients}" if sent else "nothing new"

@@ -13,6 +13,13 @@ from .publishing import (  # noqa: F401
     commitment_unpublish,
     deletion_refusals,
 )
+from .digest import editors_digest_send  # noqa: F401
+from .flags import flags_refresh  # noqa: F401
+from .links import (  # noqa: F401
+    source_archive,
+    source_archive_enqueue,
+    sources_check_links,
+)
 from .records import (  # noqa: F401
     TRACKING_PARAMETERS,
     normalise_url,

@@ -129,6 +129,12 @@ def source_get_or_create(
         if normalised and (winner := Source.objects.filter(url=normalised).first()):
             return winner, False
         raise
+    if normalised:
+        # Archived by the Wayback Machine once this transaction commits; never a failure
+        # the editor sees (see services/links.py).
+        from .links import source_archive_enqueue
+
+        source_archive_enqueue(source.pk)
     return source, True
 
 

@@ -1,0 +1,100 @@
+"""The editors' digest: one email to the publishers listing the flags raised and resolved
+since the last digest. Nothing is sent when nothing is new."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import EditorsDigest, Flag
+from .flags import advisory_lock
+
+logger = logging.getLogger(__name__)
+
+PUBLISHER_GROUP = "Publisher"
+
+
+def publisher_emails() -> list[str]:
+    return sorted(
+        set(
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=PUBLISHER_GROUP)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+
+
+def _line(flag: Flag, *, resolved: bool) -> str:
+    url = settings.SITE_URL + flag.commitment.get_absolute_url()
+    text = f"- {flag.commitment.title}: {flag.plain_words()}"
+    if resolved and flag.resolution_note:
+        text += f". {flag.resolution_note}"
+    return f"{text}\n  {url}"
+
+
+def digest_body(*, raised: list[Flag], resolved: list[Flag], covers_from, covers_until) -> str:
+    since = (
+        f"since {timezone.localtime(covers_from):%d %B %Y %H:%M}"
+        if covers_from
+        else "so far (this is the first digest)"
+    )
+    parts = [f"What the tracker's background jobs noticed {since}.", ""]
+    if raised:
+        parts += [f"Flags raised ({len(raised)}):"]
+        parts += [_line(flag, resolved=False) for flag in raised]
+        parts.append("")
+    if resolved:
+        parts += [f"Flags resolved ({len(resolved)}):"]
+        parts += [_line(flag, resolved=True) for flag in resolved]
+        parts.append("")
+    parts.append(f"Up to {timezone.localtime(covers_until):%d %B %Y %H:%M}.")
+    return "\n".join(parts)
+
+
+@transaction.atomic
+def editors_digest_send(*, now: datetime.datetime | None = None) -> EditorsDigest | None:
+    """Send the digest covering everything since the last one (on published and draft
+    commitments alike: publishers need both). Returns the digest recorded, or None when
+    nothing is new or there is no publisher with an email address to send it to."""
+    now = now or timezone.now()
+    with advisory_lock("commitments.editors_digest_send"):
+        last = EditorsDigest.objects.order_by("-covers_until").first()
+        covers_from = last.covers_until if last else None
+        window = Q(raised_at__lte=now)
+        closed = Q(resolved_at__lte=now)
+        if covers_from:
+            window &= Q(raised_at__gt=covers_from)
+            closed &= Q(resolved_at__gt=covers_from)
+        flags = Flag.objects.select_related("commitment").order_by("commitment__title", "reason")
+        raised = list(flags.filter(window))
+        resolved = list(flags.filter(closed))
+        if not raised and not resolved:
+            return None
+        recipients = publisher_emails()
+        if not recipients:
+            logger.warning("Editors' digest not sent: no active publisher has an email address.")
+            return None
+        digest = EditorsDigest.objects.create(
+            sent_at=now,
+            covers_from=covers_from,
+            covers_until=now,
+            raised_count=len(raised),
+            resolved_count=len(resolved),
+            recipients=", ".join(recipients),
+        )
+        subject = f"Tracker digest: {len(raised)} flags raised, {len(resolved)} resolved"
+        body = digest_body(
+            raised=raised, resolved=resolved, covers_from=covers_from, covers_until=now
+        )
+        # Sent inside the transaction: if sending fails, the digest is not recorded and the
+        # next run covers the same period again.
+        EmailMessage(subject=subject, body=body, to=recipients).send()
+    return digest
