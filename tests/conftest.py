@@ -135,3 +135,123 @@ def role_client(db):
         return client
 
     return make
+
+
+# --- Background jobs: a local stand-in for the web and the Wayback Machine ---------------
+
+
+class FakeWeb:
+    """A local HTTP server the jobs' tests talk to instead of the internet.
+
+    ``/ok`` 200, ``/missing`` 404, ``/broken`` 500, ``/slow`` answers after ``slow_seconds``,
+    ``/moved`` redirects to ``/ok``, ``/loop`` redirects to itself, ``/no-head`` refuses
+    HEAD (405) and answers GET, ``/save/<url>`` is Save Page Now: ``spn_mode`` "ok" answers
+    with a Content-Location, "redirect" redirects to the snapshot, "429" asks to slow down,
+    "403" refuses, "500" fails.
+    """
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.requests: list[tuple[str, str, str]] = []
+        self.spn_mode = "ok"
+        self.slow_seconds = 3.0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        web = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, status, headers=(), body=b""):
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _route(self):
+                import time
+
+                with web._lock:
+                    web.requests.append(
+                        (self.command, self.path, self.headers.get("User-Agent", ""))
+                    )
+                    web.in_flight += 1
+                    web.max_in_flight = max(web.max_in_flight, web.in_flight)
+                try:
+                    path = self.path
+                    if path.startswith("/save/"):
+                        return self._save(path.removeprefix("/save/"))
+                    if path.startswith("/web/"):
+                        return self._answer(200, body=b"snapshot")
+                    if path.startswith("/ok"):
+                        return self._answer(200, body=b"online")
+                    if path == "/missing":
+                        return self._answer(404)
+                    if path == "/broken":
+                        return self._answer(500)
+                    if path == "/slow":
+                        time.sleep(web.slow_seconds)
+                        return self._answer(200)
+                    if path == "/moved":
+                        return self._answer(301, [("Location", "/ok/new-home")])
+                    if path == "/loop":
+                        return self._answer(302, [("Location", "/loop")])
+                    if path == "/no-head":
+                        if self.command == "HEAD":
+                            return self._answer(405)
+                        return self._answer(200, body=b"online")
+                    if path.startswith("/pause"):
+                        time.sleep(0.3)
+                        return self._answer(200)
+                    return self._answer(404)
+                finally:
+                    with web._lock:
+                        web.in_flight -= 1
+
+            def _save(self, target):
+                snapshot = f"/web/20251024120000/{target}"
+                if web.spn_mode == "ok":
+                    return self._answer(200, [("Content-Location", snapshot)], b"saved")
+                if web.spn_mode == "redirect":
+                    return self._answer(302, [("Location", snapshot)])
+                if web.spn_mode == "429":
+                    return self._answer(429, [("Retry-After", "7")])
+                return self._answer(int(web.spn_mode))
+
+            do_GET = do_HEAD = _route
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    @property
+    def save_url(self) -> str:
+        return self.base + "/save/"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_web(settings):
+    """A local web (see ``FakeWeb``) with the Save Page Now setting pointed at it."""
+    web = FakeWeb()
+    settings.WAYBACK_SAVE_URL = web.save_url
+    settings.LINK_CHECK_TIMEOUT_SECONDS = 1
+    yield web
+    web.close()
