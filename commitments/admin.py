@@ -688,7 +688,12 @@ class StatusUpdateAdmin(admin.ModelAdmin):
         return self.fieldsets
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("corrects__commitment")
+        # One select_related for all: the change list skips list_select_related if set.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("commitment", "recorded_by", "corrects__commitment")
+        )
 
     def has_change_permission(self, request, obj=None):
         return False
