@@ -90,7 +90,8 @@ def editors_digest_send(*, now: datetime.datetime | None = None) -> EditorsDiges
             resolved_count=len(resolved),
             recipients=", ".join(recipients),
         )
-        subject = f"Tracker digest: {len(raised)} flags raised, {len(resolved)} resolved"
+        flags_word = "flag" if len(raised) == 1 else "flags"
+        subject = f"Tracker digest: {len(raised)} {flags_word} raised, {len(resolved)} resolved"
         body = digest_body(
             raised=raised, resolved=resolved, covers_from=covers_from, covers_until=now
         )
