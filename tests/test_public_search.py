@@ -1,0 +1,123 @@
+"""Full-text search: PostgreSQL's GIN indexes are built on the query's own expressions and
+used; the embedded default (SQLite) searches with a plain fallback."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+from commitments import selectors
+from commitments.models import Commitment, Source, Statement
+
+pytestmark = pytest.mark.django_db
+
+migration = importlib.import_module("commitments.migrations.0003_search_indexes")
+
+
+def test_indexes_are_built_on_the_expressions_the_search_uses():
+    assert (
+        selectors.search_document_sql(Commitment, selectors.COMMITMENT_SEARCH_FIELDS)
+        == migration.INDEXES["commitment_search_document"][1]
+    )
+    assert (
+        selectors.search_document_sql(Statement, selectors.STATEMENT_SEARCH_FIELDS)
+        == migration.INDEXES["statement_search_document"][1]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname IN "
+            "('commitment_search_document', 'statement_search_document')"
+        )
+        assert {row[0] for row in cursor.fetchall()} == set(migration.INDEXES)
+
+
+def fill(n: int):
+    source = Source.objects.create(title="Filler", outlet="Filler News")
+    words = ["border", "harbour", "ferry", "customs", "visa", "asylum", "coast", "patrol"]
+    Commitment.objects.bulk_create(
+        Commitment(
+            title=f"Promise {i} about {words[i % 8]} and {words[(i * 3) % 8]}",
+            slug=f"filler-{i}",
+            summary=f"Summary {i}: {words[(i * 5) % 8]} {words[(i * 7) % 8]} policy.",
+            original_wording="We will act.",
+            made_on=datetime.date(2025, 1, 1),
+            is_published=True,
+        )
+        for i in range(n)
+    )
+    Statement.objects.bulk_create(
+        Statement(
+            text=f"Statement {i} on {words[i % 8]}.",
+            speaker_description="An official",
+            said_on=datetime.date(2025, 1, 1),
+            source=source,
+        )
+        for i in range(n)
+    )
+    rare = Commitment.objects.get(slug="filler-7")
+    rare.summary = "A zeppelin will patrol the coast."
+    rare.save()
+    said = Statement.objects.order_by("pk")[11]
+    said.text = "The zeppelin is grounded."
+    said.save()
+    said.commitments.add(Commitment.objects.get(slug="filler-11"))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE commitments_commitment")
+        cursor.execute("ANALYZE commitments_statement")
+
+
+def test_search_uses_both_gin_indexes_on_a_larger_table():
+    fill(5000)
+    queryset = selectors.search_commitments(selectors.public_commitments(), "zeppelin")
+    assert set(queryset.values_list("slug", flat=True)) == {"filler-7", "filler-11"}
+    plan = queryset.explain()
+    assert "commitment_search_document" in plan, plan
+    assert "statement_search_document" in plan, plan
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00", "x" * 5000, "!!&|:*()", '"unclosed'])
+def test_search_text_is_cleaned_before_use(text):
+    cleaned = selectors.clean_search_text(text)
+    assert "\x00" not in cleaned and len(cleaned) <= selectors.SEARCH_MAX_LENGTH
+    list(selectors.search_commitments(Commitment.objects.all(), text))
+
+
+def test_sqlite_fallback_searches_titles_summaries_and_statements(tmp_path):
+    """The embedded default (no DATABASE_URL): the plain fallback, on the seed data."""
+    from tests.test_embedded import ROOT, manage
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "CACHE_URL"}
+        and not key.startswith("PYTEST_")
+    }
+    env["VAR_DIR"] = str(tmp_path / "var")
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_seeds")
+    script = (
+        "from django.db import connection; from commitments import selectors as s; "
+        "found = lambda q: sorted(s.search_commitments(s.public_commitments(), q)"
+        ".values_list('slug', flat=True)); "
+        "print(connection.vendor, found('TAXI'), found('disaster'), found('deter'), "
+        "found('zeppelin'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
+    assert out == (
+        "sqlite ['french-maritime-doctrine-shallow-waters', 'intercept-taxi-boats'] "
+        "['french-maritime-doctrine-shallow-waters'] ['one-in-one-out-returns-deal'] []"
+    )
