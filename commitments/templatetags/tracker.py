@@ -41,9 +41,9 @@ def number(value) -> str:
 # --- Server-rendered bar charts: every bar carries its label and value as text, so no
 # meaning rests on colour. ---------------------------------------------------------------
 
-LABEL_WIDTH = 190
-BAR_AREA = 300
-VALUE_WIDTH = 90
+LABEL_WIDTH = 150
+BAR_AREA = 220
+VALUE_WIDTH = 80
 ROW_HEIGHT = 30
 BAR_HEIGHT = 20
 

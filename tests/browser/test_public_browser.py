@@ -114,12 +114,15 @@ def test_load_earlier_events_link_works_without_javascript(
 
 
 def test_screenshots_of_the_list_and_a_commitment(page, seeded_site, artifacts):
+    page.goto(f"{seeded_site.url}/")
+    page.screenshot(path=artifacts / "overview.png", full_page=True)
     page.goto(f"{seeded_site.url}/commitments/")
     page.screenshot(path=artifacts / "list.png", full_page=True)
     commitment = Commitment.objects.get(slug="intercept-taxi-boats")
     page.goto(f"{seeded_site.url}{commitment.get_absolute_url()}")
     assert page.locator("#timeline-events > li.event").count() > 0
     page.screenshot(path=artifacts / "commitment.png", full_page=True)
+    page.locator("#timeline").screenshot(path=artifacts / "commitment-timeline.png")
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=artifacts / "commitment-phone.png", full_page=True)
     page.emulate_media(media="print")
