@@ -32,6 +32,12 @@ run: venv
 test: venv-dev
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(BIN)/python -m pytest
 
+## The stall job over 1,000,000 commitments against a bare UPDATE, in its own database
+## (accountability_bench on the DATABASE_URL server; created if missing). Prints figures.
+BENCH_COMMITMENTS ?= 1000000
+bench: venv
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(BIN)/python manage.py bench_flag_stalled --commitments $(BENCH_COMMITMENTS)
+
 lint: venv-dev
 	$(BIN)/ruff check .
 

@@ -1,0 +1,193 @@
+"""Benchmark of the stall job: ``python manage.py bench_flag_stalled --commitments 1000000``.
+
+Builds that many commitments with status updates in their own PostgreSQL database (never
+the one in use: ``accountability_bench`` by default, created if missing) with
+``generate_series`` SQL, then times, in the same run:
+
+1. the flag job (``flags_refresh``: every rule, raise and resolve) from no flags at all;
+2. the same job again, which finds nothing to change;
+3. a bare ``UPDATE`` touching every row of the commitments table, for scale.
+
+It prints the figures and their ratio; it asserts nothing (a benchmark, not a test).
+Targets for 1,000,000 commitments on a 2-core machine: first run under 10 s and at most
+1.5 times the bare UPDATE; second run under 1 s.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psycopg
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from commitments.services import flags_refresh
+
+BUILD_COMMITMENTS = """
+INSERT INTO commitments_commitment (
+    title, slug, summary, original_wording, made_on, made_precision, made_where,
+    deadline, deadline_precision, status, status_since, status_since_precision,
+    stall_after_days, is_published, published_at, created_at, updated_at
+)
+SELECT
+    'Benchmark commitment ' || g,
+    'bench-' || g,
+    'A promise made up for the benchmark.',
+    '',
+    made,
+    'day',
+    '',
+    CASE WHEN g %% 3 = 0 THEN made + (h %% 800)::int END,
+    'day',
+    (ARRAY['not_started', 'in_progress', 'stalled', 'partially_kept', 'kept', 'broken',
+           'unclear'])[1 + g %% 7],
+    CASE WHEN g %% 8 <> 0 THEN
+        CASE WHEN g %% 5 = 0 THEN date_trunc('month', current_date - (h %% 400)::int)::date
+             ELSE current_date - (h %% 400)::int END
+    END,
+    CASE WHEN g %% 5 = 0 THEN 'month' ELSE 'day' END,
+    CASE WHEN g %% 10 = 0 THEN 30 + (g %% 300)::int END,
+    g %% 20 <> 0,
+    now(),
+    now(),
+    now()
+FROM (
+    SELECT g, (g * 2654435761) %% 1000003 AS h, current_date - 430 - (g %% 600)::int AS made
+    FROM generate_series(1, %(n)s) AS g
+) AS series
+"""
+
+# The update that set each current status, and for half of them an earlier first step.
+BUILD_UPDATES = """
+INSERT INTO commitments_statusupdate (
+    commitment_id, status, effective_on, effective_precision, description, recorded_at,
+    correction_note
+)
+SELECT id, status, status_since, status_since_precision, 'Benchmark step.', now(), ''
+FROM commitments_commitment WHERE status_since IS NOT NULL
+UNION ALL
+SELECT id, 'not_started', made_on, 'day', 'Benchmark first step.', now(), ''
+FROM commitments_commitment WHERE status_since IS NOT NULL AND id % 2 = 0
+"""
+
+TABLES = (
+    "commitments_flag",
+    "commitments_statusupdate_sources",
+    "commitments_statusupdate",
+    "commitments_commitment",
+)
+
+
+class Command(BaseCommand):
+    help = "Time the stall job over many commitments against a bare UPDATE (PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--commitments", type=int, default=1_000_000)
+        parser.add_argument(
+            "--database-name",
+            default=os.environ.get("BENCH_DATABASE_NAME", "accountability_bench"),
+            help="The PostgreSQL database to build in (created if missing; its data replaced).",
+        )
+        parser.add_argument(
+            "--rebuild", action="store_true", help="Rebuild the data even if the count matches."
+        )
+
+    def handle(self, *args, commitments, database_name, rebuild, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
+        if commitments < 1:
+            raise CommandError("--commitments must be at least 1.")
+        if database_name == connection.settings_dict["NAME"]:
+            raise CommandError(
+                f"--database-name {database_name!r} is the database in use: the benchmark "
+                "replaces its data. Choose another."
+            )
+        self._create_database(database_name)
+        connection.close()
+        connection.settings_dict["NAME"] = database_name
+        call_command("migrate", verbosity=0, interactive=False)
+
+        say = self.stdout.write
+        say(f"database {database_name}; load average {self._load()}; {os.cpu_count()} CPUs")
+        if rebuild or self._count() != commitments:
+            say(f"building {commitments:,} commitments with status updates ...")
+            started = time.perf_counter()
+            self._build(commitments)
+            say(f"  built in {time.perf_counter() - started:.1f} s")
+
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE commitments_flag")
+            cursor.execute("VACUUM ANALYZE commitments_flag")
+            cursor.execute("SELECT count(*) FROM commitments_statusupdate")
+            (updates,) = cursor.fetchone()
+        eligible = self._count("is_published AND status NOT IN ('kept', 'broken')")
+        say(f"{commitments:,} commitments ({eligible:,} published and not final), ")
+        say(f"{updates:,} status updates")
+
+        first, report = self._time(flags_refresh)
+        say(f"stall job, first run:      {first:7.2f} s   ({report})")
+        second, again = self._time(flags_refresh)
+        say(f"stall job, second run:     {second:7.2f} s   ({again.changed} changes)")
+        bare = self._bare_update()
+        say(f"bare UPDATE of every row:  {bare:7.2f} s   (commitments_commitment)")
+        say(f"ratio first run / bare UPDATE: {first / bare:.2f}")
+        targets = [
+            ("first run < 10 s", first < 10),
+            ("first run <= 1.5 x bare UPDATE", first <= 1.5 * bare),
+            ("second run < 1 s", second < 1),
+        ]
+        say("targets: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in targets))
+        say(f"load average after: {self._load()}")
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _create_database(self, name: str) -> None:
+        db = connection.settings_dict
+        params = {
+            "dbname": "postgres",
+            "user": db.get("USER") or None,
+            "password": db.get("PASSWORD") or None,
+            "host": db.get("HOST") or None,
+            "port": db.get("PORT") or None,
+        }
+        with psycopg.connect(autocommit=True, **{k: v for k, v in params.items() if v}) as pg:
+            exists = pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                pg.execute(f'CREATE DATABASE "{name}"')
+                self.stdout.write(f"created database {name}")
+
+    def _count(self, where: str = "true") -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM commitments_commitment WHERE {where}")
+            return cursor.fetchone()[0]
+
+    def _build(self, n: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+            with transaction.atomic():
+                cursor.execute(BUILD_COMMITMENTS, {"n": n})
+                cursor.execute(BUILD_UPDATES)
+            cursor.execute("VACUUM ANALYZE commitments_commitment")
+            cursor.execute("VACUUM ANALYZE commitments_statusupdate")
+
+    @staticmethod
+    def _time(function):
+        started = time.perf_counter()
+        result = function()
+        return time.perf_counter() - started, result
+
+    def _bare_update(self) -> float:
+        """Every row of the commitments table rewritten (to the same values), committed."""
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE commitments_commitment SET updated_at = updated_at")
+        elapsed = time.perf_counter() - started
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE commitments_commitment")
+        return elapsed
+
+    @staticmethod
+    def _load() -> str:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
