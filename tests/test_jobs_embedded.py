@@ -1,0 +1,82 @@
+"""The jobs on the embedded default (SQLite, no servers) and the one beat schedule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+from accountability.celery import app
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def test_the_beat_schedule_names_real_tasks_at_the_configured_intervals():
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    app.loader.import_default_modules()
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks, entry["task"]
+    assert schedule["flag-stalled-commitments"]["schedule"] == (
+        settings.FLAG_STALLED_EVERY_HOURS * 3600
+    )
+    assert schedule["check-sources"]["schedule"] == settings.CHECK_SOURCES_EVERY_DAYS * 86400
+    assert schedule["editors-digest"]["schedule"] == settings.EDITORS_DIGEST_EVERY_HOURS * 3600
+
+
+def test_late_acknowledged_tasks_finish_before_the_broker_redelivers_them():
+    app.loader.import_default_modules()
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    late = [task for name, task in app.tasks.items() if name.startswith("commitments.")]
+    late = [task for task in late if task.acks_late]
+    assert {task.name for task in late} >= {
+        "commitments.tasks.flag_stalled",
+        "commitments.tasks.check_sources",
+        "commitments.tasks.archive_source",
+    }
+    for task in late:
+        assert task.time_limit and task.time_limit < visibility, task.name
+    assert not app.tasks["commitments.tasks.send_editors_digest"].acks_late
+
+
+def manage(env, *args):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    ).stdout
+
+
+def test_flag_stalled_on_sqlite_at_the_edge_of_the_threshold(tmp_path):
+    """The same SQL on SQLite: the seeds' last progress is "October 2025", so with 90 days
+    they stall from 30 January 2026 (31 October + 90 days is the 29th), not before."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "CACHE_URL"}
+        and not key.startswith("PYTEST_")
+    }
+    env.update(VAR_DIR=str(tmp_path / "var"), STALL_AFTER_DAYS="90")
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "load_seeds")
+
+    assert "No recent progress: 0 raised" in manage(env, "flag_stalled", "--today", "2026-01-29")
+    assert "No recent progress: 3 raised" in manage(env, "flag_stalled", "--today", "2026-01-30")
+    assert "No recent progress: 0 raised, 0 resolved" in manage(
+        env, "flag_stalled", "--today", "2026-01-30"
+    )
+    out = manage(
+        env,
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.db import connection; from commitments.models import Flag; "
+        "print(connection.vendor, sorted(f.plain_words() for f in Flag.objects.open()))",
+    )
+    assert out.strip() == "sqlite " + str(["No recorded progress since October 2025"] * 3)
