@@ -255,3 +255,11 @@ def fake_web(settings):
     settings.LINK_CHECK_TIMEOUT_SECONDS = 1
     yield web
     web.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_archiving_on_commit(settings):
+    """Saving a source enqueues its archiving after commit; in tests that commit (browser,
+    transactional) that would leave messages in the development broker. Tests of archiving
+    turn it back on."""
+    settings.ARCHIVE_ON_CREATE = False
