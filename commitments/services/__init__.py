@@ -7,18 +7,18 @@ a message keyed by the field at fault, so nothing is half saved and the editor r
 One module per area; everything is importable from ``commitments.services``.
 """
 
-from .publishing import (  # noqa: F401
-    commitment_publish,
-    commitment_publish_errors,
-    commitment_unpublish,
-    deletion_refusals,
-)
 from .digest import editors_digest_send  # noqa: F401
 from .flags import flags_refresh  # noqa: F401
 from .links import (  # noqa: F401
     source_archive,
     source_archive_enqueue,
     sources_check_links,
+)
+from .publishing import (  # noqa: F401
+    commitment_publish,
+    commitment_publish_errors,
+    commitment_unpublish,
+    deletion_refusals,
 )
 from .records import (  # noqa: F401
     TRACKING_PARAMETERS,
