@@ -43,10 +43,15 @@ def check_sources() -> str:
     return str(report)
 
 
+#: A countdown longer than the broker's visibility timeout (one hour on Redis) gets the
+#: message delivered again while it waits; past this, the weekly sweep tries again.
+MAX_COUNTDOWN = 45 * 60
+
+
 def _backoff(retries: int, retry_after: float) -> int:
-    """At least what the service asked for; doubling from a minute, capped at six hours."""
-    base = min(60 * 2**retries, 6 * 60 * 60)
-    return int(max(retry_after, base) + random.uniform(0, 15))
+    """At least what the service asked for; doubling from a minute; at most 45 minutes."""
+    wait = max(retry_after, 60 * 2**retries) + random.uniform(0, 15)
+    return int(min(wait, MAX_COUNTDOWN))
 
 
 @shared_task(

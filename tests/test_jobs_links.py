@@ -13,7 +13,7 @@ from django.utils import timezone
 from commitments import services
 from commitments.models import Flag, FlagReason, Source
 from commitments.services.links import link_check, links_check, source_archive
-from commitments.tasks import _backoff, archive_source
+from commitments.tasks import MAX_COUNTDOWN, _backoff, archive_source
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +194,7 @@ def test_rate_limited_is_recorded_and_retried_no_sooner_than_asked(fake_web, mak
     assert _backoff(0, 7) >= 60
     assert _backoff(0, 900) >= 900
     assert _backoff(3, 7) >= 480
+    assert _backoff(10, 7) == _backoff(0, 99999) == MAX_COUNTDOWN  # within the visibility
 
 
 def test_a_refusal_is_recorded_and_not_retried(fake_web, make_source):
