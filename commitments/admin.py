@@ -46,6 +46,20 @@ admin.site.site_title = _("Commitment tracker")
 admin.site.index_title = _("Newsroom desk")
 
 
+class ViewOnlyMixin:
+    """Records written only by the services or the jobs: shown, never added, edited or
+    deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PublicRecordMixin:
     """Refuses to delete what is public, whether from the object's page or with the
     bulk "delete selected" action: both ask ``get_deleted_objects`` first."""
@@ -194,7 +208,7 @@ class CommitmentRelationInline(admin.TabularInline):
     verbose_name = _("related commitment")
 
 
-class StatusUpdateInline(admin.TabularInline):
+class StatusUpdateInline(ViewOnlyMixin, admin.TabularInline):
     """The status history on the commitment's page: past entries are read-only. New
     entries go through "Log status update", and a mistake through "Correct", both of
     which call the service."""
@@ -215,15 +229,6 @@ class StatusUpdateInline(admin.TabularInline):
     ]
     readonly_fields = fields
     ordering = ["-effective_on", "-recorded_at", "-id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return (
@@ -253,18 +258,12 @@ class StatusUpdateInline(admin.TabularInline):
         )
 
 
-class FlagInline(admin.TabularInline):
+class FlagInline(ViewOnlyMixin, admin.TabularInline):
     model = Flag
     extra = 0
     can_delete = False
     fields = ["reason", "since", "raised_at", "acknowledged_at", "resolved_at", "details"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class NeedsAttentionFilter(admin.SimpleListFilter):
@@ -833,7 +832,7 @@ class FlagStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
+class FlagAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The flag queue. Flags are raised by the background jobs; a publisher acknowledges
     one ("we are on it") or resolves it ("dealt with, and how"), each with a note."""
 
@@ -850,15 +849,6 @@ class FlagAdmin(admin.ModelAdmin):
     search_fields = ["commitment__title", "details", "acknowledgement_note", "resolution_note"]
     readonly_fields = [f.name for f in Flag._meta.fields]
     actions = ["acknowledge_flags", "resolve_flags"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resolve_permission(self, request):
         return request.user.has_perm(RESOLVE_PERMISSION)
