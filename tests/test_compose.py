@@ -41,7 +41,8 @@ def test_app_environment_names_only_settings_that_exist():
     env = services["web"]["environment"]
     for name in ("worker", "beat", "migrate"):
         assert services[name]["environment"] == env
-    read_by_settings = set(re.findall(r'env(?:_bool|_int|_list|_float)?\("([A-Z_]+)"', SETTINGS_SOURCE))
+    readers = r'env(?:_bool|_int|_list|_float)?\("([A-Z_]+)"'
+    read_by_settings = set(re.findall(readers, SETTINGS_SOURCE))
     read_by_settings |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', SETTINGS_SOURCE))
     unknown = set(env) - read_by_settings
     assert not unknown, f"compose sets variables the settings never read: {unknown}"
