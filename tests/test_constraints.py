@@ -94,3 +94,32 @@ def test_a_correction_must_say_what_was_wrong(make_commitment, make_source, log_
             corrects=first,
             correction_note="",
         )
+
+
+def test_status_updates_cannot_be_rewritten_or_deleted_even_bypassing_the_services(
+    make_commitment, make_source, log_update
+):
+    update = log_update(make_commitment(), sources=[make_source()], description="As first logged.")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        StatusUpdate.objects.filter(pk=update.pk).update(description="Quietly rewritten.")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        StatusUpdate.objects.filter(pk=update.pk).update(status="kept")
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        StatusUpdate.objects.filter(pk=update.pk).delete()
+    update.refresh_from_db()
+    assert (update.description, update.status) == ("As first logged.", "in_progress")
+
+
+def test_deleting_an_editor_account_keeps_their_status_updates(
+    make_commitment, make_source, log_update, django_user_model
+):
+    editor = django_user_model.objects.create_user("leaving-editor")
+    other = django_user_model.objects.create_user("other-editor")
+    update = log_update(make_commitment(), sources=[make_source()], recorded_by=editor)
+    # Pointing an entry at someone else is still a rewrite.
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        StatusUpdate.objects.filter(pk=update.pk).update(recorded_by=other)
+    editor.delete()
+    update.refresh_from_db()
+    assert update.recorded_by is None
+    assert update.description == "Something happened."
