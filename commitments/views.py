@@ -198,15 +198,13 @@ def commitment_embed(request: HttpRequest, slug: str):
     )
 
 
-@require_safe
-def actor_detail(request: HttpRequest, slug: str):
-    actor = selectors.public_actor_or_404(slug)
-    commitments = selectors.public_commitments().filter(roles__actor=actor).distinct()
+def _commitments_of(request: HttpRequest, template: str, name: str, owner, commitments):
+    """An actor's or a topic's page: its published commitments and their status counts."""
     return render(
         request,
-        "commitments/actor.html",
+        template,
         {
-            "actor": actor,
+            name: owner,
             "commitments": selectors.commitment_list_items(commitments).order_by(
                 "-made_on", "title"
             ),
@@ -218,20 +216,17 @@ def actor_detail(request: HttpRequest, slug: str):
 
 
 @require_safe
+def actor_detail(request: HttpRequest, slug: str):
+    actor = selectors.public_actor_or_404(slug)
+    commitments = selectors.public_commitments().filter(roles__actor=actor).distinct()
+    return _commitments_of(request, "commitments/actor.html", "actor", actor, commitments)
+
+
+@require_safe
 def topic_detail(request: HttpRequest, slug: str):
     topic = selectors.public_topic_or_404(slug)
     commitments = selectors.public_commitments().filter(topics=topic)
-    return render(
-        request,
-        "commitments/topic.html",
-        {
-            "topic": topic,
-            "commitments": selectors.commitment_list_items(commitments).order_by(
-                "-made_on", "title"
-            ),
-            "counts": selectors.status_counts(commitments),
-        },
-    )
+    return _commitments_of(request, "commitments/topic.html", "topic", topic, commitments)
 
 
 @require_safe
