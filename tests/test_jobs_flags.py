@@ -16,7 +16,7 @@ from django.utils import timezone
 from commitments.dates import end_of_period
 from commitments.models import Commitment, Flag, FlagReason, Source, Status
 from commitments.services import flag_resolve, flags_refresh
-from commitments.services.flags import rule_flags_raise
+from commitments.services.flags import rule_flags_differ, rule_flags_raise
 
 pytestmark = pytest.mark.django_db
 
@@ -314,6 +314,34 @@ def test_a_second_run_changes_nothing(mixed):
     second = flags_refresh(today=D(2025, 12, 1))
     assert second.changed == 0
     assert list(Flag.objects.order_by("pk").values()) == before
+
+
+def test_a_quiet_run_skips_its_writes_but_never_a_single_change(
+    make_commitment, settings, django_user_model
+):
+    """The read that lets a run skip a rule with nothing to do (rule_flags_differ) sees a
+    lone raise and a lone resolve, each in a rule that has nothing else to do."""
+    settings.STALL_AFTER_DAYS = 90
+    editor = django_user_model.objects.create_superuser("pub", "pub@example.org", "pw")
+    steady = [make_commitment(made_on=D(2025, 1, 1), deadline=D(2025, 2, 1)) for _ in range(3)]
+    crossing = make_commitment(made_on=D(2025, 3, 3))  # stale from 2 June, not on 1 June
+    moved = make_commitment(made_on=D(2025, 1, 1), deadline=D(2025, 2, 1), stall_after_days=999)
+    flags_refresh(today=D(2025, 6, 1))
+    # An observation an editor answered is no difference: quiet runs stay quiet.
+    flag_resolve(flag=open_flags(steady[0], NRP).get(), by=editor, note="Quiet by design.")
+    assert not any(rule_flags_differ(reason=r, today=D(2025, 6, 1)) for r in FlagReason)
+    assert flags_refresh(today=D(2025, 6, 1)).changed == 0
+
+    Commitment.objects.filter(pk=moved.pk).update(deadline=D(2025, 12, 1))
+    assert [rule_flags_differ(reason=r, today=D(2025, 6, 2)) for r in FlagReason] == [
+        r != UNSOURCED for r in FlagReason
+    ]
+    report = flags_refresh(today=D(2025, 6, 2))
+    assert report.raised == {NRP: 1, DEADLINE: 0, UNSOURCED: 0}
+    assert report.resolved == {NRP: 0, DEADLINE: 1, UNSOURCED: 0}
+    assert open_flags(crossing, NRP).get().since == D(2025, 3, 3)
+    assert not open_flags(moved).exists()
+    assert flags_refresh(today=D(2025, 6, 2)).changed == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -21,7 +21,10 @@ rule: an open flag whose condition no longer holds, or holds from another date (
 moved, progress was recorded), is resolved with the time and a plain-words note; a new flag
 with the right date is then raised. A whole run is one transaction holding an advisory lock,
 so a worker killed halfway leaves nothing half done and two runs at once queue, the second
-finding nothing to change.
+finding nothing to change. Before a rule's two writes, one read (``rule_flags_differ``, a
+``FULL JOIN`` of the rule against its open flags) tells whether they have anything to do;
+on a quiet day they are skipped (measured on 1,000,000 commitments: a no-change run after
+VACUUM from 1.47 s to 0.76 s, worst-case data; 1.06 s to 0.52 s, realistic data).
 """
 
 from __future__ import annotations
@@ -274,12 +277,10 @@ def _rule(reason: str, today: datetime.date) -> QuerySet:
 # --- Raise and resolve ------------------------------------------------------------------
 
 
-@transaction.atomic
-def rule_flags_raise(*, reason: str, today: datetime.date, now: datetime.datetime) -> int:
-    """Raise a flag for every commitment meeting the rule with no open flag for it yet.
-    One ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``. Returns how many were raised."""
+def _to_raise(reason: str, today: datetime.date) -> QuerySet:
+    """Commitments meeting the rule with no open flag for it, and not answered by hand."""
     flags = Flag.objects.filter(commitment=OuterRef("pk"), reason=reason)
-    candidates = (
+    return (
         _rule(reason, today)
         .exclude(Exists(flags.open()))
         # An editor who resolved this very observation by hand has answered it: it is not
@@ -293,6 +294,16 @@ def rule_flags_raise(*, reason: str, today: datetime.date, now: datetime.datetim
                 )
             )
         )
+        .order_by()
+    )
+
+
+@transaction.atomic
+def rule_flags_raise(*, reason: str, today: datetime.date, now: datetime.datetime) -> int:
+    """Raise a flag for every commitment meeting the rule with no open flag for it yet.
+    One ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``. Returns how many were raised."""
+    candidates = (
+        _to_raise(reason, today)
         .annotate(
             flag_reason=Value(reason, output_field=CharField()),
             flag_raised_at=Value(now, output_field=Flag._meta.get_field("raised_at")),
@@ -360,10 +371,9 @@ def _resolution_note(reason: str):
     )
 
 
-@transaction.atomic
-def rule_flags_resolve(*, reason: str, today: datetime.date, now: datetime.datetime) -> int:
-    """Resolve every open flag for ``reason`` whose condition no longer holds, or now holds
-    from another date. One ``UPDATE ... WHERE``. Returns how many were resolved."""
+def _to_resolve(reason: str, today: datetime.date) -> QuerySet:
+    """Open flags for ``reason`` whose condition no longer holds, or holds from another
+    date."""
     still_holds = _rule(reason, today).filter(
         pk=OuterRef("commitment_id"),
         flag_since=OuterRef("since"),
@@ -372,10 +382,59 @@ def rule_flags_resolve(*, reason: str, today: datetime.date, now: datetime.datet
     # The flags to resolve are found first, by id, so the search reads only the narrow
     # index of open flags against the narrow index of open commitments (migration 0004):
     # on a day with nothing to resolve, no table row is read at all.
-    to_resolve = Flag.objects.open().filter(reason=reason).exclude(Exists(still_holds)).order_by()
+    return Flag.objects.open().filter(reason=reason).exclude(Exists(still_holds)).order_by()
+
+
+@transaction.atomic
+def rule_flags_resolve(*, reason: str, today: datetime.date, now: datetime.datetime) -> int:
+    """Resolve every open flag for ``reason`` whose condition no longer holds, or now holds
+    from another date. One ``UPDATE ... WHERE``. Returns how many were resolved."""
+    to_resolve = _to_resolve(reason, today)
     return Flag.objects.filter(InSubqueryOnce(F("pk"), Subquery(to_resolve.values("pk")))).update(
         resolved_at=now, resolution_note=_resolution_note(reason)
     )
+
+
+def rule_flags_differ(*, reason: str, today: datetime.date) -> bool:
+    """Whether the open flags for ``reason`` differ from what the rule holds now: some open
+    flag the rule no longer holds at its date (to resolve), or some commitment the rule
+    holds with no open flag for it and not answered by hand (to raise).
+
+    One read-only ``FULL JOIN`` of the rule against the open flags: one pass over each
+    narrow index (migration 0004) where resolving and raising take two each. It may say
+    "differ" when the writes then change nothing (a rule date that is NULL), never the
+    reverse: any flag ``rule_flags_resolve`` would resolve has no partner of the same date,
+    and any commitment ``rule_flags_raise`` would flag has no open flag at all. On SQLite
+    (small data) it always says "differ"."""
+    if connection.vendor != "postgresql":
+        return True
+    rule_sql, rule_params = (
+        _rule(reason, today)
+        .values_list("pk", "flag_since", "flag_since_precision")
+        .query.sql_with_params()
+    )
+    flags = Flag.objects.filter(reason=reason).order_by()
+    open_sql, open_params = (
+        flags.open()
+        .values_list("commitment_id", "since", "since_precision")
+        .query.sql_with_params()
+    )
+    answered_sql, answered_params = (
+        flags.filter(resolved_by__isnull=False)
+        .values_list("commitment_id", "since", "since_precision")
+        .query.sql_with_params()
+    )
+    sql = (
+        f"SELECT EXISTS (SELECT FROM ({rule_sql}) r (id, since, prec) "
+        f"FULL JOIN ({open_sql}) f (id, since, prec) "
+        "ON r.id = f.id AND r.since = f.since AND r.prec = f.prec "
+        "WHERE r.id IS NULL OR (f.id IS NULL AND NOT EXISTS ("
+        f"SELECT FROM ({answered_sql}) h (id, since, prec) "
+        "WHERE h.id = r.id AND h.since = r.since AND h.prec = r.prec)))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*rule_params, *open_params, *answered_params))
+        return cursor.fetchone()[0]
 
 
 @contextmanager
@@ -429,6 +488,10 @@ def flags_refresh(
                 cursor.execute("SET LOCAL work_mem = '64MB'")
         for reason in reasons:
             reason = FlagReason(reason)
+            if not rule_flags_differ(reason=reason, today=today):
+                # Nothing to resolve or raise: the day's usual case, one read, no writes.
+                report.resolved[reason] = report.raised[reason] = 0
+                continue
             report.resolved[reason] = rule_flags_resolve(reason=reason, today=today, now=now)
             report.raised[reason] = rule_flags_raise(reason=reason, today=today, now=now)
     return report
