@@ -144,3 +144,35 @@ def test_embedded_worker_runs_tasks_on_the_filesystem_broker(embedded_env, tmp_p
     finally:
         worker.terminate()
         worker.wait(timeout=20)
+
+
+def test_production_checklist_is_clean_when_debug_is_off(embedded_env):
+    env = dict(
+        embedded_env, DEBUG="0", SECRET_KEY="x" * 20 + "-a-long-random-production-key-" + "y" * 20
+    )
+    env["ALLOWED_HOSTS"] = "tracker.example.org"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_debug_off_refuses_to_start_without_a_secret_key(embedded_env):
+    env = {key: value for key, value in embedded_env.items() if key != "SECRET_KEY"}
+    env["DEBUG"] = "0"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
