@@ -24,14 +24,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# What the embedded default must run without, and what the test process sets for itself
+# only (the browser tests allow async-unsafe calls; a real server never does).
+LEFT_OUT_OF_EMBEDDED_RUNS = {
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "REDIS_URL",
+    "CACHE_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+
 @pytest.fixture
 def embedded_env(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key
-        not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "CACHE_URL", "PYTEST_VERSION"}
-        and not key.startswith("PYTEST_")
+        if key not in LEFT_OUT_OF_EMBEDDED_RUNS and not key.startswith("PYTEST_")
     }
     env["VAR_DIR"] = str(tmp_path / "var")
     env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
