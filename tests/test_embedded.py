@@ -3,19 +3,15 @@ kombu's filesystem broker. Started here the way `make run` starts it."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-ROOT = Path(settings.BASE_DIR)
-BIN = Path(sys.executable).parent
+from tests.embedded import BIN, ROOT, embedded_environment, manage
 
 
 def free_port() -> int:
@@ -24,39 +20,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# What the embedded default must run without, and what the test process sets for itself
-# only (the browser tests allow async-unsafe calls; a real server never does).
-LEFT_OUT_OF_EMBEDDED_RUNS = {
-    "DATABASE_URL",
-    "CELERY_BROKER_URL",
-    "REDIS_URL",
-    "CACHE_URL",
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
-}
-
-
 @pytest.fixture
 def embedded_env(tmp_path):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in LEFT_OUT_OF_EMBEDDED_RUNS and not key.startswith("PYTEST_")
-    }
-    env["VAR_DIR"] = str(tmp_path / "var")
-    env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
-    return env
-
-
-def manage(env, *args, timeout=120):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=True,
-    )
+    return embedded_environment(tmp_path / "var")
 
 
 def wait_for(url: str, seconds: float = 30) -> bytes:
@@ -81,7 +47,7 @@ def test_embedded_default_migrates_seeds_and_serves_commitments(embedded_env, tm
         "-c",
         "from django.db import connection; from django.conf import settings; "
         "print(connection.vendor, settings.CELERY_BROKER_URL)",
-    ).stdout
+    )
     assert out.split() == ["sqlite", "filesystem://"]
     assert (tmp_path / "var" / "db.sqlite3").exists()
 

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from django.conf import settings
 
 from accountability.celery import app
-
-ROOT = Path(settings.BASE_DIR)
+from tests.embedded import embedded_environment, manage
 
 
 def test_the_beat_schedule_names_real_tasks_at_the_configured_intervals():
@@ -41,28 +35,11 @@ def test_late_acknowledged_tasks_finish_before_the_broker_redelivers_them():
     assert not app.tasks["commitments.tasks.send_editors_digest"].acks_late
 
 
-def manage(env, *args):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    ).stdout
-
-
 def test_flag_stalled_on_sqlite_at_the_edge_of_the_threshold(tmp_path):
     """The same SQL on SQLite: the seeds' last progress is "October 2025", so with 90 days
     they stall from 30 January 2026 (31 October + 90 days is the 29th), not before."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "CACHE_URL"}
-        and not key.startswith("PYTEST_")
-    }
-    env.update(VAR_DIR=str(tmp_path / "var"), STALL_AFTER_DAYS="90")
+    env = embedded_environment(tmp_path / "var")
+    env["STALL_AFTER_DAYS"] = "90"
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_seeds")
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import datetime
 import importlib
-import os
-import subprocess
-import sys
 
 import pytest
 from django.db import connection, transaction
 
 from commitments import selectors
 from commitments.models import Commitment, Source, Statement
+from tests.embedded import embedded_environment, manage
 
 pytestmark = pytest.mark.django_db
 
@@ -95,15 +93,7 @@ def test_search_text_is_cleaned_before_use(text):
 
 def test_sqlite_fallback_searches_titles_summaries_and_statements(tmp_path):
     """The embedded default (no DATABASE_URL): the plain fallback, on the seed data."""
-    from tests.test_embedded import ROOT, manage
-
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "CACHE_URL"}
-        and not key.startswith("PYTEST_")
-    }
-    env["VAR_DIR"] = str(tmp_path / "var")
+    env = embedded_environment(tmp_path / "var")
     manage(env, "migrate", "--noinput")
     manage(env, "load_seeds")
     script = (
@@ -113,15 +103,7 @@ def test_sqlite_fallback_searches_titles_summaries_and_statements(tmp_path):
         "print(connection.vendor, found('TAXI'), found('disaster'), found('deter'), "
         "found('zeppelin'))"
     )
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout.strip()
+    out = manage(env, "shell", "--no-imports", "-c", script).strip()
     assert out == (
         "sqlite ['french-maritime-doctrine-shallow-waters', 'intercept-taxi-boats'] "
         "['french-maritime-doctrine-shallow-waters'] ['one-in-one-out-returns-deal'] []"
