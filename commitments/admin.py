@@ -33,6 +33,7 @@ from .models import (
     Flag,
     Indicator,
     Observation,
+    Revision,
     Source,
     Statement,
     StatusUpdate,
@@ -58,6 +59,205 @@ class ViewOnlyMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class NoRevertMixin:
+    """django-simple-history's "revert" form saves an old version on POST after checking
+    only the view permission: a route around the publisher. Here the history stays
+    readable and the form never saves; to restore earlier wording, an editor proposes it
+    through the normal form, with a reason (``RevisedRecordMixin``)."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied(
+                _("Earlier versions cannot be restored from the history; edit the record.")
+            )
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+REVISION_FIELDS = ["revision_kind", "revision_reason"]
+
+
+class RevisionFields(forms.Form):
+    """Asked on the change form of anything public: the kind of change and why."""
+
+    revision_kind = forms.ChoiceField(
+        label=_("kind of change"),
+        choices=Revision.Kind.choices,
+        widget=forms.RadioSelect,
+        help_text=_("A correction is listed on the public corrections page and in the feeds."),
+    )
+    revision_reason = forms.CharField(
+        label=_("reason (shown publicly)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why the change is made, in a sentence readers will understand."),
+    )
+
+
+def _revision_form(form_class):
+    return type(f"Revised{form_class.__name__}", (RevisionFields, form_class), {})
+
+
+class RevisedRecordMixin:
+    """Public material changes only through a revision (``services.revisions``).
+
+    On the change form of anything public the editor says what kind of change it is and
+    why; saving then proposes the change (an editor) or applies it with its public trace
+    (a publisher). The record itself is not saved here. Inlines that hold public material
+    (a commitment's actors and related commitments) are part of the revision; others may
+    only add new rows (``AddOnlyWhenPublicInline``)."""
+
+    #: Inline formsets whose rows are revised as a pseudo field: name -> (inline, fields).
+    revised_inlines: dict[str, tuple[type, tuple[str, str]]] = {}
+
+    def _is_public(self, request, obj) -> bool:
+        if obj is None or obj.pk is None:
+            return False
+        cache = request.__dict__.setdefault("_revision_needed", {})
+        key = (type(obj), obj.pk)
+        if key not in cache:
+            cache[key] = services.revision_needed(obj)
+        return cache[key]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self._is_public(request, obj):
+            kwargs["form"] = _revision_form(kwargs.get("form", self.form))
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._is_public(request, obj):
+            return fieldsets
+        kept = []
+        for name, options in fieldsets:
+            fields = [f for f in options["fields"] if f not in REVISION_FIELDS]
+            if fields:
+                kept.append((name, {**options, "fields": fields}))
+        return [
+            *kept,
+            (_("Why this change? It is shown on the public change history"), {
+                "fields": REVISION_FIELDS,
+                "description": _(
+                    "This record is public. A publisher's change is applied at once; an "
+                    "editor's waits for a publisher to approve it."
+                ),
+            }),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if change and self._is_public(request, obj):
+            return  # saved, if at all, by the revision service in save_related
+        super().save_model(request, obj, form, change)
+
+    def _proposed_values(self, form, formsets) -> dict:
+        revised = services.revisions.REVISED_FIELDS[self.model]
+        after = {}
+        for name in revised:
+            if name in form.fields and name not in REVISION_FIELDS:
+                field = self.model._meta.get_field(name)
+                if field.many_to_many:
+                    value = form.cleaned_data.get(name) or []
+                else:
+                    value = getattr(form.instance, field.attname)
+                after[name] = services.revisions.proposed_value(field, value)
+        for formset in formsets:
+            for name, (inline, (first, second)) in self.revised_inlines.items():
+                if formset.model is inline.model:
+                    rows = [
+                        (f.cleaned_data[first], f.cleaned_data[second])
+                        for f in formset.forms
+                        if f.cleaned_data
+                        and not f.cleaned_data.get("DELETE")
+                        and f.cleaned_data.get(first)
+                        and f.cleaned_data.get(second)
+                    ]
+                    after[name] = services.revisions.proposed_value(name, rows)
+        return after
+
+    def save_related(self, request, form, formsets, change):
+        if not (change and self._is_public(request, form.instance)):
+            return super().save_related(request, form, formsets, change)
+        try:
+            revision = services.revision_submit(
+                obj=form.instance,
+                after=self._proposed_values(form, formsets),
+                kind=form.cleaned_data["revision_kind"],
+                reason=form.cleaned_data["revision_reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            request._revision_outcome = ("refused", exc.messages)
+            return None
+        # New rows of add-only inlines (e.g. a new figure for a public indicator).
+        for formset in formsets:
+            if getattr(formset, "add_only", False):
+                self.save_formset(request, form, formset, change=True)
+        request._revision_outcome = (
+            ("none", None) if revision is None else (revision.state, revision)
+        )
+        return None
+
+    def response_change(self, request, obj):
+        outcome = getattr(request, "_revision_outcome", None)
+        if outcome is None:
+            return super().response_change(request, obj)
+        state, detail = outcome
+        if state == "refused":
+            for message in detail:
+                self.message_user(request, message, messages.ERROR)
+        elif state == "none":
+            self.message_user(request, _("Nothing public changed."), messages.INFO)
+        elif state == Revision.State.APPLIED:
+            self.message_user(
+                request,
+                _("Changed. The change and its reason are on the public change history."),
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _(
+                        "Your change is proposed and waits for a publisher; the public "
+                        "pages still show the earlier version."
+                    ),
+                    reverse("admin:commitments_revision_change", args=[detail.pk]),
+                    _("See the proposal"),
+                ),
+                messages.SUCCESS,
+            )
+        return redirect(request.path)
+
+
+class AddOnlyWhenPublicInline(admin.TabularInline):
+    """Rows of a public record's inline that are themselves public: new ones may be added
+    (new evidence, dated and sourced); existing ones change on their own page, through a
+    revision."""
+
+    show_change_link = True
+
+    def _parent_public(self, request, obj):
+        return obj is not None and services.revision_needed(obj)
+
+    def has_change_permission(self, request, obj=None):
+        if self._parent_public(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._parent_public(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.add_only = self._parent_public(request, obj)
+        return formset
 
 
 class PublicRecordMixin:
@@ -97,7 +297,7 @@ class PublicRecordMixin:
 
 
 @admin.register(Actor)
-class ActorAdmin(PublicRecordMixin, admin.ModelAdmin):
+class ActorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "role", "country", "parent"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "role", "description"]
@@ -106,7 +306,7 @@ class ActorAdmin(PublicRecordMixin, admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(PublicRecordMixin, admin.ModelAdmin):
+class TopicAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -142,7 +342,7 @@ class SourceForm(forms.ModelForm):
 
 
 @admin.register(Source)
-class SourceAdmin(PublicRecordMixin, SimpleHistoryAdmin):
+class SourceAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
     form = SourceForm
     list_display = ["title", "outlet", "published_display", "kind", "link_status", "archived"]
     list_filter = ["kind", "link_status", "outlet", "language"]
@@ -318,7 +518,7 @@ class CommitmentForm(forms.ModelForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(PublicRecordMixin, SimpleHistoryAdmin):
+class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
     form = CommitmentForm
     list_display = [
         "title",
@@ -373,6 +573,10 @@ class CommitmentAdmin(PublicRecordMixin, SimpleHistoryAdmin):
         ),
     ]
     inlines = [CommitmentActorInline, CommitmentRelationInline, StatusUpdateInline, FlagInline]
+    revised_inlines = {
+        "roles": (CommitmentActorInline, ("actor", "role")),
+        "relations": (CommitmentRelationInline, ("to_commitment", "kind")),
+    }
 
     def get_queryset(self, request):
         return (
@@ -389,12 +593,6 @@ class CommitmentAdmin(PublicRecordMixin, SimpleHistoryAdmin):
 
     def has_publish_permission(self, request):
         return request.user.has_perm(PUBLISH_PERMISSION)
-
-    def has_change_permission(self, request, obj=None):
-        if not super().has_change_permission(request, obj):
-            return False
-        # Editors edit drafts; what is public changes only under a publisher's eye.
-        return obj is None or not obj.is_published or self.has_publish_permission(request)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -759,7 +957,7 @@ class StatusUpdateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Statement)
-class StatementAdmin(PublicRecordMixin, SimpleHistoryAdmin):
+class StatementAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
     list_display = ["short_text", "attribution", "kind", "said_display", "source"]
     list_filter = ["kind", "said_precision"]
     list_select_related = ["speaker", "source"]
@@ -776,14 +974,14 @@ class StatementAdmin(PublicRecordMixin, SimpleHistoryAdmin):
         return obj.vague("said_on")
 
 
-class ObservationInline(admin.TabularInline):
+class ObservationInline(AddOnlyWhenPublicInline):
     model = Observation
     extra = 1
     autocomplete_fields = ["source"]
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(PublicRecordMixin, admin.ModelAdmin):
+class IndicatorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     list_display = ["name", "unit", "comparison_label", "comparison_value"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -792,7 +990,7 @@ class IndicatorAdmin(PublicRecordMixin, admin.ModelAdmin):
 
 
 @admin.register(Observation)
-class ObservationAdmin(PublicRecordMixin, admin.ModelAdmin):
+class ObservationAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     list_display = ["indicator", "value", "observed_display", "source"]
     list_filter = ["indicator"]
     list_select_related = ["indicator", "source"]
@@ -905,3 +1103,131 @@ class FlagAdmin(ViewOnlyMixin, admin.ModelAdmin):
             title=_("Resolve these flags: say how each was dealt with"),
             done_message=_("%(n)d flags resolved."),
         )
+
+
+class RevisionStateFilter(admin.SimpleListFilter):
+    """Opens on what waits for a publisher."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [*Revision.State.choices, ("all", _("All"))]
+
+    def choices(self, changelist):
+        value = self.value() or Revision.State.PROPOSED
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or Revision.State.PROPOSED
+        return queryset if value == "all" else queryset.filter(state=value)
+
+
+class RevisionDecisionForm(forms.Form):
+    note = forms.CharField(
+        label=_("note (required to reject; shown to the editor)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+@admin.register(Revision)
+class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """The publishers' queue: every change to public material, proposed, applied or
+    rejected, with its before and after. Written only by ``services.revisions``."""
+
+    list_display = [
+        "object_label",
+        "kind",
+        "state",
+        "proposed_role",
+        "proposed_at",
+        "decided_at",
+    ]
+    list_filter = [RevisionStateFilter, "kind", "content_type"]
+    list_select_related = ["content_type"]
+    search_fields = ["object_label", "reason"]
+    fields = [
+        "object_label",
+        "changes_table",
+        "kind",
+        "reason",
+        "state",
+        "proposed_by",
+        "proposed_role",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "commitments",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("changes"))
+    def changes_table(self, obj):
+        from django.utils.html import format_html_join
+
+        rows = format_html_join(
+            "",
+            "<tr><th scope='row'>{}</th><td><del>{}</del></td><td><ins>{}</ins></td></tr>",
+            ((c["label"], c["before_text"], c["after_text"]) for c in obj.changes),
+        )
+        return format_html(
+            '<table class="revision-changes"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
+            "</tr></thead><tbody>{}</tbody></table>",
+            _("field"),
+            _("before"),
+            _("after"),
+            rows,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="commitments_revision_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        revision = Revision.objects.filter(pk=object_id).first()
+        extra_context = {
+            **(extra_context or {}),
+            "can_decide": revision is not None
+            and revision.state == Revision.State.PROPOSED
+            and request.user.has_perm(PUBLISH_PERMISSION),
+            "decision_form": RevisionDecisionForm(),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, object_id):
+        """POST only, publishers only: apply or reject one proposal."""
+        if request.method != "POST":
+            return redirect(reverse("admin:commitments_revision_change", args=[object_id]))
+        if not request.user.has_perm(PUBLISH_PERMISSION):
+            raise PermissionDenied
+        revision = get_object_or_404(Revision, pk=object_id)
+        form = RevisionDecisionForm(request.POST)
+        note = form.cleaned_data["note"] if form.is_valid() else ""
+        try:
+            if "_apply" in request.POST:
+                services.revision_apply(revision=revision, by=request.user, note=note)
+                self.message_user(request, _("Applied: the change is public."), messages.SUCCESS)
+            elif "_reject" in request.POST:
+                services.revision_reject(revision=revision, by=request.user, note=note)
+                self.message_user(request, _("Rejected; nothing changed."), messages.SUCCESS)
+            else:
+                self.message_user(request, _("Choose Apply or Reject."), messages.ERROR)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.message_user(request, message, messages.ERROR)
+            return redirect(reverse("admin:commitments_revision_change", args=[object_id]))
+        return redirect(reverse("admin:commitments_revision_changelist"))

@@ -22,6 +22,7 @@ from .dates import DatePrecision, format_vague_date, start_of_period
 from .querysets import (
     CommitmentQuerySet,
     FlagQuerySet,
+    RevisionQuerySet,
     SourceQuerySet,
     StatusUpdateQuerySet,
 )
@@ -736,3 +737,98 @@ class EditorsDigest(models.Model):
 
     def __str__(self):
         return f"Digest of {self.covers_until:%Y-%m-%d %H:%M}"
+
+
+class Revision(models.Model):
+    """A change to published material other than a status update: what it said, what it
+    says, who (by role), when and why.
+
+    An editor's change is *proposed* and changes nothing public until a publisher applies
+    it; a publisher's own change is applied at once. Either way the row stays: applied
+    revisions are the public change history (``/commitments/<slug>/changes/``), and those
+    of kind "correction" are also listed with the corrections, in the feeds and the API.
+    Rows are written only by ``services.revisions``; in PostgreSQL a trigger refuses to
+    delete one or to change one that has been decided.
+    """
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", _("Correction: the public record said something wrong")
+        MINOR = "minor", _("Minor edit: spelling, formatting, nothing of substance")
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Waiting for a publisher")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    object_label = models.CharField(_("what was changed"), max_length=300)
+    changes = models.JSONField(
+        _("changes"),
+        help_text=_("One entry per field: its label, the value before and after, as shown."),
+    )
+    kind = models.CharField(_("kind of change"), max_length=12, choices=Kind)
+    reason = models.TextField(_("reason"))
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_role = models.CharField(_("proposed by (role)"), max_length=30)
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_role = models.CharField(_("decided by (role)"), max_length=30, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("publisher's note"), blank=True)
+    commitments = models.ManyToManyField(
+        Commitment,
+        related_name="revisions",
+        blank=True,
+        verbose_name=_("commitments that show it"),
+    )
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-decided_at", "-proposed_at", "-id"]
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["correction", "minor"]), name="revision_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["proposed", "applied", "rejected"]),
+                name="revision_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="revision_has_reason",
+                violation_error_message=_("Say why this change is made."),
+            ),
+            models.CheckConstraint(
+                condition=Q(state="proposed") | Q(decided_at__isnull=False),
+                name="revision_decided_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "state"], name="revision_object"),
+            models.Index(fields=["state", "-decided_at"], name="revision_state_decided"),
+        ]
+
+    def __str__(self):
+        return f"{self.object_label} ({self.get_state_display()})"
+
+    def get_absolute_url(self):
+        return reverse("admin:commitments_revision_change", args=[self.pk])
+
+    @property
+    def target_model(self):
+        return self.content_type.model_class()
+
+    @property
+    def is_correction(self) -> bool:
+        return self.kind == self.Kind.CORRECTION

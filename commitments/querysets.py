@@ -86,3 +86,31 @@ class FlagQuerySet(models.QuerySet):
 
     def for_reason(self, reason):
         return self.filter(Q(reason=reason))
+
+
+class RevisionQuerySet(models.QuerySet):
+    def proposed(self):
+        return self.filter(state="proposed")
+
+    def applied(self):
+        return self.filter(state="applied")
+
+    def public(self):
+        """Applied revisions shown by at least one published commitment."""
+        from .models import Commitment
+
+        shown = Commitment.revisions.through.objects.filter(
+            revision=OuterRef("pk"), commitment__in=Commitment.objects.published()
+        )
+        return self.applied().filter(Exists(shown))
+
+    def corrections(self):
+        """Substantive revisions: the public record said something wrong."""
+        return self.filter(kind="correction")
+
+    def for_object(self, obj):
+        from django.contrib.contenttypes.models import ContentType
+
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk
+        )

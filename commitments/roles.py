@@ -41,6 +41,8 @@ _EDITOR_PERMISSIONS = (
     ]
     # The timeline is append-only: adding and reading, never changing or deleting.
     + ["commitments.view_statusupdate", "commitments.add_statusupdate", "commitments.view_flag"]
+    # Changes to public material are proposed as revisions; a publisher applies them.
+    + ["commitments.view_revision"]
 )
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

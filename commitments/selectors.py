@@ -7,6 +7,7 @@ import dataclasses
 from collections import defaultdict
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
     CharField,
@@ -20,6 +21,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from .dates import iso_vague_date
@@ -31,6 +33,7 @@ from .models import (
     Flag,
     Indicator,
     Observation,
+    Revision,
     Source,
     Statement,
     Status,
@@ -407,3 +410,86 @@ def public_sources() -> QuerySet[Source]:
         | Exists(Statement.objects.filter(source=OuterRef("pk"), commitments__is_published=True))
         | Exists(Observation.objects.filter(source=OuterRef("pk")))
     ).distinct()
+
+
+# --- Change history: revisions of public material, and timeline corrections --------------
+
+
+def commitment_preview_or_404(slug: str, user) -> Commitment:
+    """A draft at its future address, for staff who may see drafts in the admin."""
+    may_preview = user.is_authenticated and user.is_staff
+    if not (may_preview and user.has_perm("commitments.view_commitment")):
+        raise Http404
+    return get_object_or_404(
+        Commitment.objects.select_related("made_in").prefetch_related(
+            _roles_prefetch(), "topics", _open_flags_prefetch()
+        ),
+        slug=slug,
+    )
+
+
+def public_revisions() -> QuerySet[Revision]:
+    return Revision.objects.public()
+
+
+def _change_log(*, commitment: Commitment | None, corrections_only: bool):
+    """Timeline corrections and applied revisions in one list, newest first, as
+    ``(kind, pk, at)`` rows: one query to page through, whatever their number."""
+    updates = StatusUpdate.objects.corrections().on_published()
+    revisions = public_revisions()
+    if commitment is not None:
+        updates = updates.filter(commitment=commitment)
+        revisions = revisions.filter(commitments=commitment)
+    if corrections_only:
+        revisions = revisions.corrections()
+    return (
+        updates.order_by()
+        .annotate(entry=Value("update"), at=F("recorded_at"))
+        .values_list("entry", "pk", "at")
+        .union(
+            revisions.order_by()
+            .annotate(entry=Value("revision"), at=F("decided_at"))
+            .values_list("entry", "pk", "at"),
+            all=True,
+        )
+        .order_by("-at", "-pk")
+    )
+
+
+def change_log_page(
+    *, page: int, per_page: int, commitment: Commitment | None = None, corrections_only: bool
+):
+    """One page of the change log with its entries fetched in two more queries: a list of
+    ``{"kind": "update" | "revision", "obj": ..., "at": ...}``."""
+    paged = Paginator(
+        _change_log(commitment=commitment, corrections_only=corrections_only), per_page
+    ).get_page(page)
+    rows = list(paged.object_list)
+    update_ids = [pk for kind, pk, _at in rows if kind == "update"]
+    revision_ids = [pk for kind, pk, _at in rows if kind == "revision"]
+    updates = (
+        StatusUpdate.objects.select_related("commitment", "corrects").in_bulk(update_ids)
+        if update_ids
+        else {}
+    )
+    revisions = (
+        Revision.objects.prefetch_related(
+            Prefetch(
+                "commitments",
+                queryset=Commitment.objects.published().only("pk", "slug", "title").order_by(
+                    "title"
+                ),
+            )
+        ).in_bulk(revision_ids)
+        if revision_ids
+        else {}
+    )
+    paged.object_list = [
+        {
+            "kind": kind,
+            "obj": updates[pk] if kind == "update" else revisions[pk],
+            "at": at,
+        }
+        for kind, pk, at in rows
+    ]
+    return paged

@@ -14,6 +14,7 @@ urlpatterns = [
     path("commitments.csv", views.commitment_export_csv, name="commitment_export_csv"),
     path("commitments.json", views.commitment_export_json, name="commitment_export_json"),
     path("commitments/<slug:slug>/", views.commitment_detail, name="commitment_detail"),
+    path("commitments/<slug:slug>/changes/", views.commitment_changes, name="commitment_changes"),
     path("commitments/<slug:slug>/embed/", views.commitment_embed, name="commitment_embed"),
     path("actors/<slug:slug>/", views.actor_detail, name="actor_detail"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),

@@ -12,10 +12,11 @@ import datetime
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -24,7 +25,7 @@ from django_htmx.middleware import HtmxDetails
 from . import selectors
 from .dates import iso_vague_date
 from .filters import commitment_filter
-from .models import ActorRole
+from .models import ActorRole, Commitment
 
 LIST_PAGE_SIZE = 20
 CORRECTIONS_PAGE_SIZE = 50
@@ -163,10 +164,32 @@ def commitment_export_json(request: HttpRequest):
     return response
 
 
+def _commitment_or_preview(request: HttpRequest, slug: str) -> tuple[Commitment, bool]:
+    """The published commitment, or for staff a draft at its future address (a preview)."""
+    try:
+        return selectors.public_commitment_or_404(slug), False
+    except Http404:
+        return selectors.commitment_preview_or_404(slug, request.user), True
+
+
+def _preview_headers(response: HttpResponse) -> HttpResponse:
+    """A draft preview is for staff only: never cached anywhere, never indexed."""
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 @require_safe
 @vary_on_headers("HX-Request", "HX-History-Restore-Request")
 def commitment_detail(request: HtmxHttpRequest, slug: str):
-    commitment = selectors.public_commitment_or_404(slug)
+    commitment, preview = _commitment_or_preview(request, slug)
+    if preview:
+        return _preview_headers(_commitment_page(request, commitment, preview=True))
+    return _commitment_page(request, commitment, preview=False)
+
+
+def _commitment_page(request: HtmxHttpRequest, commitment: Commitment, *, preview: bool):
     fragment = wants_fragment(request)
     timeline = selectors.commitment_timeline(
         commitment, page=page_number(request.GET.get("page")), cumulative=not fragment
@@ -182,7 +205,25 @@ def commitment_detail(request: HtmxHttpRequest, slug: str):
             "related": selectors.related_commitments(commitment),
             "indicators": selectors.indicators_with_observations(commitment.indicators.all()),
             "page_url": settings.SITE_URL + commitment.get_absolute_url(),
+            "revision_count": selectors.public_revisions().filter(commitments=commitment).count(),
+            "preview": preview,
         },
+    )
+
+
+@require_safe
+def commitment_changes(request: HttpRequest, slug: str):
+    """A commitment's change history: every applied revision of what its page shows, with
+    what it said before, and every correction to its timeline."""
+    commitment = selectors.public_commitment_or_404(slug)
+    page = selectors.change_log_page(
+        page=page_number(request.GET.get("page")),
+        per_page=CORRECTIONS_PAGE_SIZE,
+        commitment=commitment,
+        corrections_only=False,
+    )
+    return render(
+        request, "commitments/changes.html", {"commitment": commitment, "page": page}
     )
 
 
@@ -231,8 +272,10 @@ def topic_detail(request: HttpRequest, slug: str):
 
 @require_safe
 def corrections(request: HttpRequest):
-    page = Paginator(selectors.public_corrections(), CORRECTIONS_PAGE_SIZE).get_page(
-        page_number(request.GET.get("page"))
+    page = selectors.change_log_page(
+        page=page_number(request.GET.get("page")),
+        per_page=CORRECTIONS_PAGE_SIZE,
+        corrections_only=True,
     )
     return render(request, "commitments/corrections.html", {"page": page})
 

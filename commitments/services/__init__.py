@@ -30,3 +30,9 @@ from .records import (  # noqa: F401
     status_update_log,
 )
 from .review import flag_acknowledge, flag_resolve  # noqa: F401
+from .revisions import (  # noqa: F401
+    revision_apply,
+    revision_needed,
+    revision_reject,
+    revision_submit,
+)

@@ -1,0 +1,492 @@
+"""Revisions: published material changes only under a publisher's eye, and always leaves a
+public trace.
+
+Once something is public (a published commitment, or anything one shows: its statements,
+sources, actors, topics, indicators and their figures), a change to it is not saved
+directly. ``revision_submit`` compares the stored record with the proposed values and
+writes a ``Revision``: each changed field with what it said before and what it says now,
+as readers will see them, plus who (by role), when, why, and whether it is a correction
+or a minor edit. An editor's revision waits for a publisher (``revision_apply`` or
+``revision_reject``); a publisher's own is applied at once. Applying checks that nothing
+changed in between, validates the record as the form would, and saves it with the reason
+on django-simple-history's row, so the admin's full-row history and the public change
+history tell the same story.
+
+Why a ``Revision`` row and not simple-history alone: simple-history keeps full rows per
+model after the fact; it has no place for a change that is not yet applied, for who
+approved it, for its kind, or for the actors and related commitments of a commitment
+(rows of other tables). The revision is the editorial record and the public one;
+simple-history stays the complete audit trail behind it, and its own "revert" form is
+closed (``admin.NoRevertMixin``), so it is no route around the publisher.
+
+Status updates are not revised: they are append-only, and a mistake is a correction entry.
+"""
+
+from __future__ import annotations
+
+import copy
+import decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..dates import format_vague_date
+from ..models import (
+    Actor,
+    ActorRole,
+    Commitment,
+    CommitmentActor,
+    CommitmentRelation,
+    Indicator,
+    Observation,
+    Revision,
+    Source,
+    Statement,
+    Topic,
+)
+from .publishing import PUBLISH_PERMISSION, commitment_publish_errors
+
+#: What readers see of each kind of record, field by field. ``roles`` and ``relations``
+#: are a commitment's actors (with their roles) and its related commitments.
+REVISED_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    Commitment: (
+        "title",
+        "slug",
+        "summary",
+        "original_wording",
+        "made_on",
+        "made_precision",
+        "made_in",
+        "made_where",
+        "deadline",
+        "deadline_precision",
+        "topics",
+        "roles",
+        "relations",
+    ),
+    Statement: (
+        "text",
+        "kind",
+        "speaker",
+        "speaker_description",
+        "said_on",
+        "said_precision",
+        "source",
+        "commitments",
+    ),
+    Observation: ("indicator", "observed_on", "observed_precision", "value", "source", "note"),
+    Source: (
+        "url",
+        "title",
+        "outlet",
+        "author",
+        "published_on",
+        "published_precision",
+        "kind",
+        "language",
+        "notes",
+    ),
+    Indicator: (
+        "name",
+        "slug",
+        "description",
+        "unit",
+        "comparison_label",
+        "comparison_value",
+        "comparison_source",
+        "commitments",
+        "topics",
+    ),
+    Actor: ("name", "slug", "kind", "country", "role", "parent", "description"),
+    Topic: ("name", "slug", "description"),
+}
+
+PSEUDO_FIELDS = {
+    "roles": _("actors and their roles"),
+    "relations": _("related commitments"),
+}
+
+
+def role_label(user) -> str:
+    """Who made or approved a change, as the public reads it: by role, never by name."""
+    if user is not None and user.has_perm(PUBLISH_PERMISSION):
+        return "Publisher"
+    return "Editor"
+
+
+# --- Which published commitments show a record ------------------------------------------
+
+
+def commitments_showing(obj) -> QuerySet[Commitment]:
+    """The published commitments whose pages show ``obj``: their change histories list
+    its revisions, and a record shown by none is a draft's business, changed freely."""
+    published = Commitment.objects.published()
+    model = type(obj)
+    if model is Commitment:
+        return published.filter(pk=obj.pk)
+    if model is Statement:
+        return published.filter(statements=obj)
+    if model is Observation:
+        return published.filter(indicators__observations=obj)
+    if model is Indicator:
+        return published.filter(indicators=obj)
+    if model is Topic:
+        return published.filter(topics=obj)
+    if model is Actor:
+        return published.filter(
+            pk__in=Commitment.objects.filter(Q(roles__actor=obj) | Q(statements__speaker=obj))
+            .values("pk")
+        )
+    if model is Source:
+        return published.filter(
+            pk__in=Commitment.objects.filter(
+                Q(made_in=obj)
+                | Q(status_updates__sources=obj)
+                | Q(statements__source=obj)
+                | Q(indicators__observations__source=obj)
+                | Q(indicators__comparison_source=obj)
+            ).values("pk")
+        )
+    return published.none()
+
+
+def revision_needed(obj) -> bool:
+    """Whether a change to ``obj`` must go through a revision: it is public."""
+    if obj is None or obj.pk is None or type(obj) not in REVISED_FIELDS:
+        return False
+    return commitments_showing(obj).exists()
+
+
+# --- Values as stored, and as shown ------------------------------------------------------
+
+
+def _json(field, value) -> Any:
+    if value is None:
+        return None
+    if isinstance(field, models.DecimalField):
+        quantum = decimal.Decimal(1).scaleb(-field.decimal_places)
+        return format(decimal.Decimal(value).quantize(quantum), "f")
+    if isinstance(field, models.DateField):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def stored_value(obj, name: str) -> Any:
+    """The JSON value of one revised field of ``obj`` as it is in the database now."""
+    if name == "roles":
+        return sorted([r.actor_id, r.role] for r in CommitmentActor.objects.filter(commitment=obj))
+    if name == "relations":
+        return sorted(
+            [r.to_commitment_id, r.kind]
+            for r in CommitmentRelation.objects.filter(from_commitment=obj)
+        )
+    field = obj._meta.get_field(name)
+    if field.many_to_many:
+        return sorted(getattr(obj, name).values_list("pk", flat=True))
+    return _json(field, getattr(obj, field.attname))
+
+
+def proposed_value(field_or_name, value) -> Any:
+    """The JSON value of a value typed in a form (a model instance, a queryset, a date)."""
+    if field_or_name in PSEUDO_FIELDS:
+        return sorted([_pk(a), str(b)] for a, b in value)
+    field = field_or_name
+    if field.many_to_many:
+        return sorted(_pk(item) for item in value)
+    if field.is_relation:
+        return _pk(value)
+    if isinstance(field, (models.CharField, models.TextField)) and value is None:
+        return None if field.null else ""
+    return _json(field, value)
+
+
+def _pk(value):
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def _precision_of(model, date_field: str) -> str | None:
+    for name, precision in getattr(model, "vague_dates", ()):
+        if name == date_field:
+            return precision
+    return None
+
+
+def _display(model, name: str, value: Any, side: dict[str, Any]) -> str:
+    """``value`` as a reader would see it; ``side`` holds the other values of the same
+    version (a date is shown at its own precision)."""
+    if value in (None, "", []):
+        return "—"
+    if name == "roles":
+        actors = Actor.objects.in_bulk([actor_id for actor_id, _role in value])
+        return "; ".join(
+            f"{actors[a].name if a in actors else a} ({ActorRole(role).label})"
+            for a, role in value
+        )
+    if name == "relations":
+        titles = dict(Commitment.objects.filter(pk__in=[c for c, _k in value]).values_list(
+            "pk", "title"
+        ))
+        labels = dict(CommitmentRelation.Kind.choices)
+        return "; ".join(f"{labels.get(kind, kind)} {titles.get(c, c)}" for c, kind in value)
+    field = model._meta.get_field(name)
+    if field.many_to_many:
+        related = field.related_model.objects.in_bulk(value)
+        return "; ".join(str(related.get(pk, pk)) for pk in value)
+    if field.is_relation:
+        related = field.related_model.objects.filter(pk=value).first()
+        return str(related) if related is not None else str(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateField):
+        import datetime
+
+        precision_field = _precision_of(model, name)
+        precision = side.get(precision_field) if precision_field else None
+        return format_vague_date(datetime.date.fromisoformat(value), precision or "day")
+    return str(value)
+
+
+def _label(model, name: str) -> str:
+    if name in PSEUDO_FIELDS:
+        return str(PSEUDO_FIELDS[name]).capitalize()
+    return str(model._meta.get_field(name).verbose_name).capitalize()
+
+
+def _is_related(model, name: str) -> bool:
+    return name in PSEUDO_FIELDS or model._meta.get_field(name).many_to_many
+
+
+def object_label(obj) -> str:
+    """What the change is to, for a reader: "Quote: Name: text...", "Source: ..."."""
+    return f"{str(type(obj)._meta.verbose_name).capitalize()}: {obj}"[:300]
+
+
+def revision_changes(*, obj, after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each revised field whose proposed JSON value differs from what is stored, with both
+    values as readers see them. ``after`` maps field names to ``proposed_value``s; fields
+    it leaves out are unchanged."""
+    model = type(obj)
+    names = [name for name in REVISED_FIELDS[model] if name in after]
+    before = {name: stored_value(obj, name) for name in REVISED_FIELDS[model]}
+    # Proposed values as they would be saved: vague dates at the start of their period.
+    candidate = copy.copy(obj)
+    _set_values(candidate, {name: after[name] for name in names})
+    if hasattr(candidate, "normalise_vague_dates"):
+        candidate.normalise_vague_dates()
+    proposed = {
+        **before,
+        **{
+            name: after[name] if _is_related(model, name) else stored_value(candidate, name)
+            for name in names
+        },
+    }
+    return [
+        {
+            "field": name,
+            "label": _label(model, name),
+            "before": before[name],
+            "after": proposed[name],
+            "before_text": _display(model, name, before[name], before),
+            "after_text": _display(model, name, proposed[name], proposed),
+        }
+        for name in names
+        if before[name] != proposed[name]
+    ]
+
+
+# --- Writing -----------------------------------------------------------------------------
+
+
+def _check_kind_and_reason(kind: str, reason: str) -> dict[str, str]:
+    errors = {}
+    if kind not in Revision.Kind.values:
+        errors["kind"] = _("Say whether this is a correction or a minor edit.")
+    if not reason:
+        errors["reason"] = _(
+            "Say why this change is made: readers see the reason beside the change."
+        )
+    elif len(reason) > 2000:
+        errors["reason"] = _("Keep the reason under 2,000 characters.")
+    return errors
+
+
+def _may_change(user, model) -> bool:
+    opts = model._meta
+    return user is not None and user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+
+@transaction.atomic
+def revision_submit(*, obj, after: dict[str, Any], kind: str, reason: str, by) -> Revision | None:
+    """Record a change to a public record: proposed when ``by`` is an editor, applied at
+    once when ``by`` is a publisher. Returns None when nothing would change, and the
+    waiting revision when the same editor proposes the same change twice."""
+    reason = (reason or "").strip()
+    model = type(obj)
+    errors = _check_kind_and_reason(kind, reason)
+    if model not in REVISED_FIELDS:
+        errors["__all__"] = _("This kind of record is not revised here.")
+    elif not _may_change(by, model):
+        errors["__all__"] = _("Your account may not change %(things)s.") % {
+            "things": model._meta.verbose_name_plural
+        }
+    if errors:
+        raise ValidationError(errors)
+    stored = model._default_manager.select_for_update().get(pk=obj.pk)
+    changes = revision_changes(obj=stored, after=after)
+    if not changes:
+        return None
+    content_type = ContentType.objects.get_for_model(model)
+    waiting = Revision.objects.proposed().filter(
+        content_type=content_type, object_id=stored.pk, proposed_by=by, changes=changes
+    )
+    if by.has_perm(PUBLISH_PERMISSION) is False and waiting.exists():
+        return waiting.first()
+    revision = Revision.objects.create(
+        content_type=content_type,
+        object_id=stored.pk,
+        object_label=object_label(stored),
+        changes=changes,
+        kind=kind,
+        reason=reason,
+        proposed_by=by,
+        proposed_role=role_label(by),
+        proposed_at=timezone.now(),
+    )
+    revision.commitments.set(commitments_showing(stored))
+    if by.has_perm(PUBLISH_PERMISSION):
+        return revision_apply(revision=revision, by=by)
+    return revision
+
+
+def _only_publishers(user) -> None:
+    if user is None or not user.has_perm(PUBLISH_PERMISSION):
+        raise ValidationError(
+            {"state": _("Only a publisher can apply or reject a proposed change.")}
+        )
+
+
+def _lock_proposed(revision: Revision) -> Revision:
+    locked = Revision.objects.select_for_update().get(pk=revision.pk)
+    if locked.state != Revision.State.PROPOSED:
+        raise ValidationError(
+            {
+                "state": _("This change was already %(state)s.")
+                % {"state": locked.get_state_display().lower()}
+            }
+        )
+    return locked
+
+
+def _set_values(obj, values: dict[str, Any]) -> dict[str, Any]:
+    """Set the concrete fields; return the rest (many-to-many and pseudo fields)."""
+    later = {}
+    for name, value in values.items():
+        if name in PSEUDO_FIELDS:
+            later[name] = value
+            continue
+        field = obj._meta.get_field(name)
+        if field.many_to_many:
+            later[name] = value
+        else:
+            setattr(obj, field.attname, field.to_python(value) if value is not None else None)
+    return later
+
+
+def _set_related(obj, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if name == "roles":
+            wanted = {(a, role) for a, role in value}
+            existing = {(r.actor_id, r.role): r for r in obj.roles.all()}
+            for key, row in existing.items():
+                if key not in wanted:
+                    row.delete()
+            CommitmentActor.objects.bulk_create(
+                [
+                    CommitmentActor(commitment=obj, actor_id=a, role=r)
+                    for a, r in wanted - set(existing)
+                ]
+            )
+        elif name == "relations":
+            wanted = {(c, kind) for c, kind in value}
+            existing = {(r.to_commitment_id, r.kind): r for r in obj.relations_out.all()}
+            for key, row in existing.items():
+                if key not in wanted:
+                    row.delete()
+            CommitmentRelation.objects.bulk_create(
+                [
+                    CommitmentRelation(from_commitment=obj, to_commitment_id=c, kind=k)
+                    for c, k in wanted - set(existing)
+                ]
+            )
+        else:
+            getattr(obj, name).set(value)
+
+
+@transaction.atomic
+def revision_apply(*, revision: Revision, by, note: str = "") -> Revision:
+    """A publisher applies a proposed change: the record is checked (nothing changed since
+    it was proposed), validated as the form would, saved with its reason in the history,
+    and the revision is marked applied. Applying twice applies once."""
+    _only_publishers(by)
+    locked = _lock_proposed(revision)
+    model = locked.content_type.model_class()
+    obj = model._default_manager.select_for_update().filter(pk=locked.object_id).first()
+    if obj is None:
+        raise ValidationError({"state": _("The record this change is to has been deleted.")})
+    moved = [c["label"] for c in locked.changes if stored_value(obj, c["field"]) != c["before"]]
+    if moved:
+        raise ValidationError(
+            {
+                "state": _(
+                    "%(fields)s changed after this was proposed. Reject it and propose the "
+                    "change again from the current version."
+                )
+                % {"fields": ", ".join(moved)}
+            }
+        )
+    showing_before = set(commitments_showing(obj).values_list("pk", flat=True))
+    related = _set_values(obj, {c["field"]: c["after"] for c in locked.changes})
+    obj.full_clean()
+    if model is Commitment and obj.is_published:
+        errors = commitment_publish_errors(commitment=obj)
+        if errors:
+            raise ValidationError(errors)
+    obj._change_reason = f"{locked.get_kind_display()}: {locked.reason}"[:100]
+    obj._history_user = by
+    obj.save()
+    _set_related(obj, related)
+    locked.state = Revision.State.APPLIED
+    locked.decided_by = by
+    locked.decided_role = role_label(by)
+    locked.decided_at = timezone.now()
+    locked.decision_note = (note or "").strip()
+    locked.object_label = object_label(obj)
+    locked.save()
+    locked.commitments.set(
+        showing_before | set(commitments_showing(obj).values_list("pk", flat=True))
+    )
+    return locked
+
+
+@transaction.atomic
+def revision_reject(*, revision: Revision, by, note: str) -> Revision:
+    """A publisher turns a proposed change down, saying why; the record stays as it is."""
+    _only_publishers(by)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"decision_note": _("Say why the change is rejected.")})
+    locked = _lock_proposed(revision)
+    locked.state = Revision.State.REJECTED
+    locked.decided_by = by
+    locked.decided_role = role_label(by)
+    locked.decided_at = timezone.now()
+    locked.decision_note = note
+    locked.save()
+    return locked
