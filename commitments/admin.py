@@ -201,6 +201,12 @@ class RevisedRecordMixin:
         )
         return None
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        if getattr(request, "_revision_outcome", None) is not None:
+            # The inlines were not saved (the revision holds them): log the form's fields.
+            formsets = [f for f in formsets if getattr(f, "add_only", False)]
+        return super().construct_change_message(request, form, formsets, add)
+
     def response_change(self, request, obj):
         outcome = getattr(request, "_revision_outcome", None)
         if outcome is None:

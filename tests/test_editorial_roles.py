@@ -106,7 +106,13 @@ def create_draft(client, world):
 def edit(commitment):
     def action(client, world):
         target = world[commitment]
-        data = change_payload(target, title="Edited title")
+        data = change_payload(
+            target,
+            title="Edited title",
+            # Asked only on a public record's form; ignored on a draft's.
+            revision_kind="correction",
+            revision_reason="The title misread the promise.",
+        )
         client.post(f"{ADMIN}/commitment/{target.pk}/change/", data)
         target.refresh_from_db()
         return target.title == "Edited title"
@@ -297,11 +303,13 @@ def test_a_public_source_cannot_be_deleted_but_an_unused_one_can(role_client, wo
     assert type(used).objects.filter(pk=used.pk).exists()
 
 
-def test_editors_see_a_published_commitment_read_only(role_client, world):
+def test_editors_may_only_propose_changes_to_a_published_commitment(role_client, world):
     response = role_client("Editor").get(f"{ADMIN}/commitment/{world['public'].pk}/change/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'name="title"' not in html
+    # The form is there, with the revision's questions; saving proposes (test_revisions.py).
+    assert 'name="title"' in html
+    assert 'name="revision_reason"' in html
     assert "Log status update" in html
     assert "/publish/" not in html
 
