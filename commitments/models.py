@@ -20,10 +20,15 @@ from simple_history.models import HistoricalRecords
 
 from .dates import DatePrecision, format_vague_date, start_of_period
 from .querysets import (
+    ActorQuerySet,
     CommitmentQuerySet,
     FlagQuerySet,
+    IndicatorQuerySet,
+    ObservationQuerySet,
     SourceQuerySet,
+    StatementQuerySet,
     StatusUpdateQuerySet,
+    TopicQuerySet,
 )
 
 
@@ -107,6 +112,8 @@ class Actor(models.Model):
     )
     description = models.TextField(_("description"), blank=True)
 
+    objects = ActorQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("actor")
@@ -130,6 +137,8 @@ class Topic(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
+
+    objects = TopicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -468,6 +477,7 @@ class Statement(VagueDateMixin, models.Model):
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
     history = HistoricalRecords(m2m_fields=[commitments])
+    objects = StatementQuerySet.as_manager()
 
     vague_dates = (("said_on", "said_precision"),)
 
@@ -604,6 +614,8 @@ class Indicator(models.Model):
     )
     topics = models.ManyToManyField(Topic, related_name="indicators", blank=True)
 
+    objects = IndicatorQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("indicator")
@@ -622,6 +634,8 @@ class Observation(VagueDateMixin, models.Model):
         Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="observations"
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = ObservationQuerySet.as_manager()
 
     vague_dates = (("observed_on", "observed_precision"),)
 
