@@ -277,31 +277,25 @@ def get_timeline(request, slug: str, page: int = 1):
 
 @api.get("/actors", response=list[ActorOut], tags=["actors"])
 def list_actors(request):
-    """Actors with at least one published commitment."""
-    return [
-        actor_out(a) for a in selectors.actors_with_published_commitments().select_related("parent")
-    ]
+    """Public actors: a role on a published commitment, or a statement about one."""
+    return [actor_out(a) for a in Actor.objects.public().order_by("name").select_related("parent")]
 
 
 @api.get("/actors/{slug}", response=ActorOut, tags=["actors"])
 def get_actor(request, slug: str):
-    return actor_out(
-        get_object_or_404(
-            selectors.actors_with_published_commitments().select_related("parent"), slug=slug
-        )
-    )
+    return actor_out(get_object_or_404(Actor.objects.public().select_related("parent"), slug=slug))
 
 
 @api.get("/sources", response=list[SourceOut], tags=["sources"])
 @paginate(PageNumberPagination, page_size=100)
 def list_sources(request):
-    """Sources cited by published commitments or by indicators."""
-    return selectors.public_sources().order_by("pk")
+    """Sources cited by published commitments or by their indicators."""
+    return Source.objects.public().order_by("pk")
 
 
 @api.get("/sources/{source_id}", response=SourceOut, tags=["sources"])
 def get_source(request, source_id: int):
-    return get_object_or_404(selectors.public_sources(), pk=source_id)
+    return get_object_or_404(Source.objects.public(), pk=source_id)
 
 
 @api.get("/indicators", response=list[IndicatorOut], tags=["indicators"])

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
-from .models import Status
+from .models import Actor, Status, Topic
 
 
 class Sort:
@@ -44,7 +44,7 @@ class CommitmentFilter(django_filters.FilterSet):
         label=_("Who"),
         field_name="roles__actor",
         to_field_name="slug",
-        queryset=selectors.actors_with_published_commitments(),
+        queryset=Actor.objects.public().order_by("name"),
         empty_label=_("Anyone"),
         distinct=True,
     )
@@ -52,7 +52,7 @@ class CommitmentFilter(django_filters.FilterSet):
         label=_("Topic"),
         field_name="topics",
         to_field_name="slug",
-        queryset=selectors.topics_with_published_commitments(),
+        queryset=Topic.objects.public().order_by("name"),
         empty_label=_("Any topic"),
         distinct=True,
     )

@@ -20,11 +20,16 @@ from simple_history.models import HistoricalRecords
 
 from .dates import DatePrecision, format_vague_date, start_of_period
 from .querysets import (
+    ActorQuerySet,
     CommitmentQuerySet,
     FlagQuerySet,
+    IndicatorQuerySet,
+    ObservationQuerySet,
     RevisionQuerySet,
     SourceQuerySet,
+    StatementQuerySet,
     StatusUpdateQuerySet,
+    TopicQuerySet,
 )
 
 
@@ -108,6 +113,8 @@ class Actor(models.Model):
     )
     description = models.TextField(_("description"), blank=True)
 
+    objects = ActorQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("actor")
@@ -131,6 +138,8 @@ class Topic(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
+
+    objects = TopicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -469,6 +478,7 @@ class Statement(VagueDateMixin, models.Model):
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
     history = HistoricalRecords(m2m_fields=[commitments])
+    objects = StatementQuerySet.as_manager()
 
     vague_dates = (("said_on", "said_precision"),)
 
@@ -605,6 +615,8 @@ class Indicator(models.Model):
     )
     topics = models.ManyToManyField(Topic, related_name="indicators", blank=True)
 
+    objects = IndicatorQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("indicator")
@@ -623,6 +635,8 @@ class Observation(VagueDateMixin, models.Model):
         Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="observations"
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = ObservationQuerySet.as_manager()
 
     vague_dates = (("observed_on", "observed_precision"),)
 

@@ -1,4 +1,10 @@
-"""Chainable reads: ``Commitment.objects.published().flagged()``."""
+"""Chainable reads: ``Commitment.objects.public().flagged()``.
+
+What the public may see is defined here, once: each model's ``public()``. A commitment is
+public when it is published; everything else is public only through a published
+commitment. Each ``public()`` is a filter on ``Exists(...)`` subqueries, so it returns no
+duplicates, needs no DISTINCT, chains with any other filter and adds no query.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,25 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 
+def _published_commitments():
+    from .models import Commitment
+
+    return Commitment.objects.public()
+
+
+def _public_indicators():
+    from .models import Indicator
+
+    return Indicator.objects.public()
+
+
 class CommitmentQuerySet(models.QuerySet):
-    def published(self):
+    def public(self):
+        """Published: the only commitments the public sees."""
         return self.filter(is_published=True)
+
+    def published(self):
+        return self.public()
 
     def drafts(self):
         return self.filter(is_published=False)
@@ -51,7 +73,57 @@ class CommitmentQuerySet(models.QuerySet):
         return self.filter(roles__actor=actor).distinct()
 
 
+class ActorQuerySet(models.QuerySet):
+    def public(self):
+        """Actors with a role on a published commitment, or who speak in a statement
+        about one."""
+        from .models import Statement
+
+        return self.filter(
+            Exists(_published_commitments().filter(roles__actor=OuterRef("pk")))
+            | Exists(Statement.objects.public().filter(speaker=OuterRef("pk")))
+        )
+
+
+class TopicQuerySet(models.QuerySet):
+    def public(self):
+        """Topics of a published commitment (an indicator's topic alone is not enough)."""
+        return self.filter(Exists(_published_commitments().filter(topics=OuterRef("pk"))))
+
+
+class IndicatorQuerySet(models.QuerySet):
+    def public(self):
+        """Indicators attached to a published commitment."""
+        return self.filter(Exists(_published_commitments().filter(indicators=OuterRef("pk"))))
+
+
+class ObservationQuerySet(models.QuerySet):
+    def public(self):
+        """Observations of a public indicator."""
+        return self.filter(Exists(_public_indicators().filter(pk=OuterRef("indicator_id"))))
+
+
+class StatementQuerySet(models.QuerySet):
+    def public(self):
+        """Statements about a published commitment."""
+        return self.filter(Exists(_published_commitments().filter(statements=OuterRef("pk"))))
+
+
 class SourceQuerySet(models.QuerySet):
+    def public(self):
+        """Sources cited by something public: a published commitment (where it was made),
+        a status update or a statement of one, an observation of a public indicator, or a
+        public indicator's comparison."""
+        from .models import Observation, Statement, StatusUpdate
+
+        return self.filter(
+            Exists(_published_commitments().filter(made_in=OuterRef("pk")))
+            | Exists(StatusUpdate.objects.public().filter(sources=OuterRef("pk")))
+            | Exists(Statement.objects.public().filter(source=OuterRef("pk")))
+            | Exists(Observation.objects.public().filter(source=OuterRef("pk")))
+            | Exists(_public_indicators().filter(comparison_source=OuterRef("pk")))
+        )
+
     def with_url(self):
         return self.filter(url__isnull=False)
 
@@ -67,8 +139,12 @@ class StatusUpdateQuerySet(models.QuerySet):
         """Entries no later entry corrects: the ones that count for the current status."""
         return self.filter(corrections__isnull=True)
 
+    def public(self):
+        """Steps on a published commitment."""
+        return self.filter(Exists(_published_commitments().filter(pk=OuterRef("commitment_id"))))
+
     def on_published(self):
-        return self.filter(commitment__is_published=True)
+        return self.public()
 
 
 class FlagQuerySet(models.QuerySet):
@@ -81,8 +157,12 @@ class FlagQuerySet(models.QuerySet):
     def unacknowledged(self):
         return self.open().filter(acknowledged_at__isnull=True)
 
+    def public(self):
+        """Flags on a published commitment (open or resolved: chain ``open()``)."""
+        return self.filter(Exists(_published_commitments().filter(pk=OuterRef("commitment_id"))))
+
     def on_published(self):
-        return self.filter(commitment__is_published=True)
+        return self.public()
 
     def for_reason(self, reason):
         return self.filter(Q(reason=reason))
@@ -100,7 +180,7 @@ class RevisionQuerySet(models.QuerySet):
         from .models import Commitment
 
         shown = Commitment.revisions.through.objects.filter(
-            revision=OuterRef("pk"), commitment__in=Commitment.objects.published()
+            revision=OuterRef("pk"), commitment__in=Commitment.objects.public()
         )
         return self.applied().filter(Exists(shown))
 

@@ -1,5 +1,6 @@
-"""Reads that span models. Views, feeds, the API and the exports all read through here, so
-what the public may see (published commitments only) is decided in one place."""
+"""Reads that span models. Views, feeds, the API and the exports all read through here, and
+here every read of public material goes through the models' ``public()`` QuerySet methods
+(``querysets.py``), where what the public may see is defined once."""
 
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Co
 
 
 def public_commitments() -> QuerySet[Commitment]:
-    return Commitment.objects.published()
+    return Commitment.objects.public()
 
 
 def _roles_prefetch() -> Prefetch:
@@ -124,7 +125,7 @@ def _roles_prefetch() -> Prefetch:
 
 def _open_flags_prefetch() -> Prefetch:
     return Prefetch(
-        "flags", queryset=Flag.objects.open().order_by("raised_at"), to_attr="open_flags"
+        "flags", queryset=Flag.objects.open().public().order_by("raised_at"), to_attr="open_flags"
     )
 
 
@@ -147,7 +148,7 @@ def commitment_status_updates(commitment: Commitment) -> QuerySet[StatusUpdate]:
     return (
         commitment.status_updates.select_related("corrects")
         .prefetch_related(
-            Prefetch("sources", queryset=Source.objects.order_by("published_on", "title")),
+            Prefetch("sources", queryset=Source.objects.public().order_by("published_on", "title")),
             Prefetch("corrections", queryset=StatusUpdate.objects.order_by("recorded_at")),
         )
         .order_by("effective_on", "recorded_at", "id")
@@ -155,7 +156,9 @@ def commitment_status_updates(commitment: Commitment) -> QuerySet[StatusUpdate]:
 
 
 def commitment_statements(commitment: Commitment) -> QuerySet[Statement]:
-    return commitment.statements.select_related("speaker", "source").order_by("said_on", "id")
+    return (
+        commitment.statements.public().select_related("speaker", "source").order_by("said_on", "id")
+    )
 
 
 # --- Timeline -----------------------------------------------------------------------------
@@ -197,7 +200,9 @@ class TimelinePage:
 
 
 def _sources_prefetch(lookup: str = "sources") -> Prefetch:
-    return Prefetch(lookup, queryset=Source.objects.order_by("published_on", "title", "pk"))
+    return Prefetch(
+        lookup, queryset=Source.objects.public().order_by("published_on", "title", "pk")
+    )
 
 
 def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bool = False):
@@ -211,7 +216,8 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
     """
     page = max(1, page)
     keys = (
-        StatusUpdate.objects.filter(commitment=commitment, corrects__isnull=True)
+        StatusUpdate.objects.public()
+        .filter(commitment=commitment, corrects__isnull=True)
         .annotate(
             event_kind=Value("update", output_field=CharField()),
             event_rank=Value(0, output_field=IntegerField()),
@@ -220,7 +226,8 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
         .values_list("event_kind", "pk", "event_at", "event_rank")
         .order_by()
         .union(
-            Statement.objects.filter(commitments=commitment)
+            Statement.objects.public()
+            .filter(commitments=commitment)
             .annotate(
                 event_kind=Value("statement", output_field=CharField()),
                 event_rank=Value(1, output_field=IntegerField()),
@@ -228,7 +235,8 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
             )
             .values_list("event_kind", "pk", "event_at", "event_rank")
             .order_by(),
-            Observation.objects.filter(indicator__commitments=commitment)
+            Observation.objects.public()
+            .filter(indicator__commitments=commitment)
             .annotate(
                 event_kind=Value("observation", output_field=CharField()),
                 event_rank=Value(2, output_field=IntegerField()),
@@ -259,7 +267,8 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
         # Every correction of this commitment, each with its sources; chains resolve in
         # Python, so a correction of a correction still sits beside the original entry.
         for correction in (
-            StatusUpdate.objects.filter(commitment=commitment, corrects__isnull=False)
+            StatusUpdate.objects.public()
+            .filter(commitment=commitment, corrects__isnull=False)
             .prefetch_related(_sources_prefetch())
             .order_by("recorded_at", "pk")
         ):
@@ -290,7 +299,7 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
 
 
 def related_commitments(commitment: Commitment) -> list[dict]:
-    """Published commitments related to this one, each with the relation in words."""
+    """Public commitments related to this one, each with the relation in words."""
     inverse = {
         CommitmentRelation.Kind.PART_OF: "includes",
         CommitmentRelation.Kind.DEPENDS_ON: "is needed by",
@@ -298,8 +307,8 @@ def related_commitments(commitment: Commitment) -> list[dict]:
     }
     relations = (
         CommitmentRelation.objects.filter(
-            Q(from_commitment=commitment, to_commitment__is_published=True)
-            | Q(to_commitment=commitment, from_commitment__is_published=True)
+            Q(from_commitment=commitment, to_commitment__in=public_commitments())
+            | Q(to_commitment=commitment, from_commitment__in=public_commitments())
         )
         .select_related("from_commitment", "to_commitment")
         .order_by("kind", "pk")
@@ -318,13 +327,18 @@ def related_commitments(commitment: Commitment) -> list[dict]:
 
 
 def indicators_with_observations(queryset: QuerySet[Indicator] | None = None):
-    """Indicators, each with its observations oldest first and ``latest`` set."""
+    """Public indicators (of ``queryset``, if given), each with its observations oldest
+    first and ``latest`` set."""
     queryset = Indicator.objects.all() if queryset is None else queryset
     indicators = list(
-        queryset.select_related("comparison_source").prefetch_related(
+        queryset.public()
+        .select_related("comparison_source")
+        .prefetch_related(
             Prefetch(
                 "observations",
-                queryset=Observation.objects.select_related("source").order_by("observed_on"),
+                queryset=Observation.objects.public()
+                .select_related("source")
+                .order_by("observed_on"),
             )
         )
     )
@@ -355,7 +369,7 @@ def recently_changed(limit: int = 10) -> QuerySet[Commitment]:
 
 def open_flags(limit: int | None = None) -> QuerySet[Flag]:
     """Open flags on published commitments, newest first."""
-    flags = Flag.objects.open().on_published().select_related("commitment").order_by("-raised_at")
+    flags = Flag.objects.open().public().select_related("commitment").order_by("-raised_at")
     return flags[:limit] if limit else flags
 
 
@@ -363,7 +377,7 @@ def public_corrections() -> QuerySet[StatusUpdate]:
     """Every correction on a published commitment, newest first."""
     return (
         StatusUpdate.objects.corrections()
-        .on_published()
+        .public()
         .select_related("commitment", "corrects")
         .order_by("-recorded_at", "-pk")
     )
@@ -371,7 +385,7 @@ def public_corrections() -> QuerySet[StatusUpdate]:
 
 def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[StatusUpdate]:
     """The latest steps recorded on published commitments (or one of them), for feeds."""
-    updates = StatusUpdate.objects.on_published()
+    updates = StatusUpdate.objects.public()
     if commitment is not None:
         updates = updates.filter(commitment=commitment)
     return (
@@ -382,34 +396,11 @@ def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[Statu
 
 
 def public_actor_or_404(slug: str) -> Actor:
-    return get_object_or_404(Actor, slug=slug)
+    return get_object_or_404(Actor.objects.public(), slug=slug)
 
 
 def public_topic_or_404(slug: str) -> Topic:
-    return get_object_or_404(Topic, slug=slug)
-
-
-def actors_with_published_commitments() -> QuerySet[Actor]:
-    published = CommitmentActor.objects.filter(actor=OuterRef("pk"), commitment__is_published=True)
-    return Actor.objects.filter(Exists(published)).order_by("name")
-
-
-def topics_with_published_commitments() -> QuerySet[Topic]:
-    return Topic.objects.filter(
-        Exists(Commitment.objects.published().filter(topics=OuterRef("pk")))
-    ).order_by("name")
-
-
-def public_sources() -> QuerySet[Source]:
-    """Sources cited by something the public can see: a published commitment (where it
-    was made, its steps, its statements) or an indicator's figures."""
-    published = Commitment.objects.published()
-    return Source.objects.filter(
-        Q(commitments_made__in=published)
-        | Exists(StatusUpdate.objects.filter(sources=OuterRef("pk"), commitment__is_published=True))
-        | Exists(Statement.objects.filter(source=OuterRef("pk"), commitments__is_published=True))
-        | Exists(Observation.objects.filter(source=OuterRef("pk")))
-    ).distinct()
+    return get_object_or_404(Topic.objects.public(), slug=slug)
 
 
 # --- Change history: revisions of public material, and timeline corrections --------------
@@ -435,7 +426,7 @@ def public_revisions() -> QuerySet[Revision]:
 def _change_log(*, commitment: Commitment | None, corrections_only: bool):
     """Timeline corrections and applied revisions in one list, newest first, as
     ``(kind, pk, at)`` rows: one query to page through, whatever their number."""
-    updates = StatusUpdate.objects.corrections().on_published()
+    updates = StatusUpdate.objects.public().corrections()
     revisions = public_revisions()
     if commitment is not None:
         updates = updates.filter(commitment=commitment)
@@ -476,7 +467,7 @@ def change_log_page(
         Revision.objects.prefetch_related(
             Prefetch(
                 "commitments",
-                queryset=Commitment.objects.published().only("pk", "slug", "title").order_by(
+                queryset=Commitment.objects.public().only("pk", "slug", "title").order_by(
                     "title"
                 ),
             )

@@ -6,6 +6,7 @@ from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from . import selectors
+from .models import Actor, Topic
 
 
 class PagesSitemap(Sitemap):
@@ -32,14 +33,14 @@ class ActorSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return selectors.actors_with_published_commitments().order_by("slug")
+        return Actor.objects.public().order_by("slug")
 
 
 class TopicSitemap(Sitemap):
     changefreq = "weekly"
 
     def items(self):
-        return selectors.topics_with_published_commitments().order_by("slug")
+        return Topic.objects.public().order_by("slug")
 
 
 sitemaps = {

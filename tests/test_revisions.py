@@ -328,7 +328,8 @@ def test_an_editor_cannot_apply_a_proposal_by_posting_to_the_decision_view(world
     revision.refresh_from_db()
     assert revision.state == Revision.State.PROPOSED
     # The queue itself is read-only for everyone: no add, change or delete.
-    assert editor.post(f"{ADMIN}/revision/{revision.pk}/delete/", {"post": "yes"}).status_code == 403
+    delete = editor.post(f"{ADMIN}/revision/{revision.pk}/delete/", {"post": "yes"})
+    assert delete.status_code == 403
     assert Revision.objects.filter(pk=revision.pk).exists()
 
 

@@ -5,15 +5,15 @@ A commitment starts as a draft, invisible to the public. Only a publisher (the
 commitment is published only with a source for where it was made. Publishing records who
 and when; django-simple-history keeps every change with its user.
 
-What is public may not be deleted by an editor: ``deletion_refusals`` says why, object by
-object, and the admin asks it before every delete, single or bulk.
+What is public may not be deleted, and neither is a source the timeline cites:
+``deletion_refusals`` says why, object by object, and the admin asks it before every
+delete, single or bulk. What is public is the models' ``public()`` (``querysets.py``).
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,25 +93,16 @@ def _copy_publishing(source: Commitment, target: Commitment) -> None:
 
 # --- Deleting: nothing public disappears -------------------------------------------------
 
-#: For each model, what makes a row part of the public record.
-PUBLIC_USE: dict[type, Q] = {
-    Commitment: Q(is_published=True),
-    Source: Q(commitments_made__is_published=True)
-    | Q(status_updates__commitment__is_published=True)
-    | Q(statements__commitments__is_published=True)
-    | Q(observations__indicator__commitments__is_published=True),
-    Statement: Q(commitments__is_published=True),
-    Actor: Q(roles__commitment__is_published=True) | Q(statements__commitments__is_published=True),
-    Topic: Q(commitments__is_published=True),
-    Indicator: Q(commitments__is_published=True),
-    Observation: Q(indicator__commitments__is_published=True),
-}
+#: The models whose rows can be part of the public record (each has ``public()``).
+PUBLIC_MODELS = (Commitment, Source, Statement, Actor, Topic, Indicator, Observation)
 
 
 def deletion_refusals(*, queryset, user) -> list[str]:
     """One sentence per object in ``queryset`` that ``user`` may not delete, or none.
 
     - Status updates are never deleted: a mistake gets a correction.
+    - A source that a status update cites (draft or published) is never deleted: it is
+      the timeline's evidence.
     - Nothing public is deleted: a published commitment, or anything shown with one.
     - An editor cannot delete a commitment that was ever published, even once a
       publisher has unpublished it; a publisher can.
@@ -124,8 +115,16 @@ def deletion_refusals(*, queryset, user) -> list[str]:
             for entry in queryset
         ]
     refusals = []
-    if model in PUBLIC_USE:
-        public = queryset.filter(pk__in=model.objects.filter(PUBLIC_USE[model]).values("pk"))
+    if model is Source:
+        cites = StatusUpdate.sources.through.objects.values("source_id")
+        refusals += [
+            _("“%(obj)s” is cited by a status update; the timeline keeps its evidence.")
+            % {"obj": obj}
+            for obj in queryset.filter(pk__in=cites)
+        ]
+        queryset = queryset.exclude(pk__in=cites)
+    if model in PUBLIC_MODELS:
+        public = queryset.filter(pk__in=model.objects.public().values("pk"))
         refusals += [
             _("“%(obj)s” is public; a publisher must unpublish what shows it first.") % {"obj": obj}
             for obj in public

@@ -125,7 +125,7 @@ def role_label(user) -> str:
 def commitments_showing(obj) -> QuerySet[Commitment]:
     """The published commitments whose pages show ``obj``: their change histories list
     its revisions, and a record shown by none is a draft's business, changed freely."""
-    published = Commitment.objects.published()
+    published = Commitment.objects.public()
     model = type(obj)
     if model is Commitment:
         return published.filter(pk=obj.pk)
@@ -159,7 +159,7 @@ def revision_needed(obj) -> bool:
     """Whether a change to ``obj`` must go through a revision: it is public."""
     if obj is None or obj.pk is None or type(obj) not in REVISED_FIELDS:
         return False
-    return commitments_showing(obj).exists()
+    return type(obj).objects.public().filter(pk=obj.pk).exists()
 
 
 # --- Values as stored, and as shown ------------------------------------------------------
