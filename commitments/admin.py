@@ -201,6 +201,24 @@ class RevisedRecordMixin:
         )
         return None
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            obj = self.get_object(request, object_id)
+            waiting = Revision.objects.proposed().for_object(obj).count() if obj else 0
+            if waiting:
+                self.message_user(
+                    request,
+                    format_html(
+                        '{} <a href="{}?state=proposed&amp;q={}">{}</a>',
+                        _("Changes to this record wait for a publisher: %(n)d.") % {"n": waiting},
+                        reverse("admin:commitments_revision_changelist"),
+                        str(obj)[:40],
+                        _("See them"),
+                    ),
+                    messages.WARNING,
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def construct_change_message(self, request, form, formsets, add=False):
         if getattr(request, "_revision_outcome", None) is not None:
             # The inlines were not saved (the revision holds them): log the form's fields.

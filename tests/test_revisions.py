@@ -509,3 +509,10 @@ def test_staff_preview_a_draft_at_its_future_address(world, editor, client, djan
     public = editor.get(world["public"].get_absolute_url())
     assert "Draft preview" not in public.content.decode()
     assert "X-Robots-Tag" not in public
+
+
+def test_the_change_form_says_what_waits_for_a_publisher(world, editor):
+    url = f"{ADMIN}/statement/{world['statement'].pk}/change/"
+    assert "wait for a publisher" not in editor.get(url).content.decode()
+    propose(world["statement"], editor.user, text="Changed")
+    assert "Changes to this record wait for a publisher: 1." in editor.get(url).content.decode()
