@@ -264,8 +264,17 @@ def _is_related(model, name: str) -> bool:
 
 
 def object_label(obj) -> str:
-    """What the change is to, for a reader: "Quote: Name: text...", "Source: ..."."""
-    return f"{str(type(obj)._meta.verbose_name).capitalize()}: {obj}"[:300]
+    """What the change is to, as a reader would name it: "Direct quote by ...",
+    "Figure: Arrivals, October 2025", "Source: BBC News: ..."."""
+    if isinstance(obj, Statement):
+        label = f"{obj.get_kind_display()} by {obj.attribution}"
+    elif isinstance(obj, Observation):
+        label = f"Figure: {obj.indicator.name}, {obj.vague('observed_on')}"
+    elif isinstance(obj, Source):
+        label = f"Source: {obj.outlet}: {obj.title}"
+    else:
+        label = f"{str(type(obj)._meta.verbose_name).capitalize()}: {obj}"
+    return label[:300]
 
 
 def revision_changes(*, obj, after: dict[str, Any]) -> list[dict[str, Any]]:
