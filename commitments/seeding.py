@@ -2,7 +2,12 @@
 
 Sources and status updates go through the services, so the seed data obeys the same
 rules as an editor's work (normalised addresses, a source for every step, dates that
-make sense, the current status in step)."""
+make sense, the current status in step).
+
+Every record in a seed file carries a ``basis``: the source it rests on and the
+article's sentence(s), copied verbatim, so a fact-checker can trace it. A file with a
+record that has none is refused before anything is written. The basis is not stored
+(no model field holds it); tests/test_seed_facts.py checks it against the articles."""
 
 from __future__ import annotations
 
@@ -46,6 +51,70 @@ class SeedReport:
         return "created " + ", ".join(parts) if parts else "nothing new: the seed data is loaded"
 
 
+class SeedError(ValueError):
+    """A seed file is refused: what is wrong, naming each record."""
+
+
+def _basis_problems(basis, source_keys: set[str]) -> list[str]:
+    if not basis:
+        return ["has no basis"]
+    if not isinstance(basis, list):
+        return ["has a basis that is not a list of {source, text} entries"]
+    problems = []
+    for number, entry in enumerate(basis, 1):
+        if not isinstance(entry, dict):
+            problems.append(f"basis entry {number} is not a {{source, text}} mapping")
+            continue
+        key = entry.get("source")
+        if key not in source_keys:
+            problems.append(f"basis entry {number} names an unknown source {key!r}")
+        text = entry.get("text")
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"basis entry {number} has no text (the article's sentence)")
+    return problems
+
+
+def _records(data: dict):
+    """Every record of a seed file with a name a reader can find it by."""
+    for item in data.get("topics") or []:
+        yield f"topic {item.get('slug')!r}", item
+    for item in data.get("actors") or []:
+        yield f"actor {item.get('slug')!r}", item
+    for item in data.get("sources") or []:
+        yield f"source {item.get('key')!r}", item
+    for item in data.get("commitments") or []:
+        name = f"commitment {item.get('slug')!r}"
+        yield name, item
+        for number, update in enumerate(item.get("updates") or [], 1):
+            status, date = update.get("status"), update.get("effective_on")
+            yield f"status update {number} ({status}, {date}) of {name}", update
+    for number, item in enumerate(data.get("statements") or [], 1):
+        text = " ".join(str(item.get("text", "")).split())
+        yield f"statement {number} ({text[:60]!r})", item
+    for item in data.get("indicators") or []:
+        name = f"indicator {item.get('slug')!r}"
+        yield name, item
+        for number, obs in enumerate(item.get("observations") or [], 1):
+            yield f"observation {number} ({obs.get('observed_on')}) of {name}", obs
+
+
+def validate_seed_data(data: dict, path: Path | str = "seed file") -> None:
+    """Refuse a seed file in which a record has no basis, or a basis that names no known
+    source or gives no sentence. Every problem is listed, each naming its record."""
+    source_keys = {item.get("key") for item in data.get("sources") or []}
+    problems = [
+        f"{name}: {problem}"
+        for name, item in _records(data)
+        for problem in _basis_problems(item.get("basis"), source_keys)
+    ]
+    if problems:
+        raise SeedError(
+            f"{path}: every seed record needs a basis (a list of entries, each with "
+            "`source:` a source key and `text:` the article's sentence(s) it rests on, "
+            "copied verbatim).\n  " + "\n  ".join(problems)
+        )
+
+
 def _date(value) -> datetime.date | None:
     if value is None or isinstance(value, datetime.date):
         return value
@@ -65,7 +134,8 @@ def _create_if_missing(model, lookup: dict, values: dict):
 @transaction.atomic
 def load_seed_file(path: Path, report: SeedReport | None = None) -> SeedReport:
     report = report or SeedReport()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_seed_file(path)
+    validate_seed_data(data, path)
 
     topics = {}
     for item in data.get("topics", []):
@@ -204,8 +274,17 @@ def load_seed_file(path: Path, report: SeedReport | None = None) -> SeedReport:
     return report
 
 
+def read_seed_file(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
 def load_seeds(directory: Path = SEEDS_DIR) -> SeedReport:
+    """Load every seed file, all or nothing: each is checked before any is written."""
+    paths = sorted(directory.glob("*.yaml"))
+    for path in paths:
+        validate_seed_data(read_seed_file(path), path)
     report = SeedReport()
-    for path in sorted(directory.glob("*.yaml")):
-        load_seed_file(path, report)
+    with transaction.atomic():
+        for path in paths:
+            load_seed_file(path, report)
     return report

@@ -69,7 +69,7 @@ def test_overview_has_a_labelled_status_chart_flags_recent_and_indicators(client
     html = html_of(client.get("/"))
     chart = re.search(r"<svg role=\"img\".*?</svg>", html, re.S).group(0)
     # Every status is named in text inside the chart, with its count beside it.
-    for label, count in [("Stalled", 2), ("In progress", 1), ("Kept", 0), ("Broken", 0)]:
+    for label, count in [("Stalled", 2), ("In progress", 1), ("Unclear", 1), ("Kept", 0)]:
         assert re.search(rf">{label}</text>\s*<rect[^>]*>\s*</rect>\s*<text[^>]*>{count}<", chart)
     assert "No recorded progress since July 2025" in html
     assert taxi.title.replace('"', "&quot;") in html
@@ -83,17 +83,17 @@ def test_overview_has_a_labelled_status_chart_flags_recent_and_indicators(client
 def test_list_filters_by_status_actor_topic_and_flag(client, seeded):
     taxi = Commitment.objects.get(slug="intercept-taxi-boats")
     make_flag(taxi)
-    assert rows(html_of(client.get("/commitments/"))) == 3
+    assert rows(html_of(client.get("/commitments/"))) == 4
     assert rows(html_of(client.get("/commitments/?status=stalled"))) == 2
     html = html_of(client.get("/commitments/?status=in_progress"))
     assert rows(html) == 1 and "one in, one out" in html
-    html = html_of(client.get("/commitments/?actor=bruno-retailleau"))
-    assert rows(html) == 1 and "maritime doctrine" in html
+    html = html_of(client.get("/commitments/?actor=home-office"))
+    assert rows(html) == 2 and "maritime doctrine" in html and "one in, one out" in html
     assert rows(html_of(client.get("/commitments/?topic=returns-agreements"))) == 1
     html = html_of(client.get("/commitments/?flagged=yes"))
     assert rows(html) == 1 and "taxi boats" in html
     assert "No recorded progress since July 2025" in html
-    assert rows(html_of(client.get("/commitments/?flagged=no"))) == 2
+    assert rows(html_of(client.get("/commitments/?flagged=no"))) == 3
     assert rows(html_of(client.get("/commitments/?status=stalled&topic=returns-agreements"))) == 0
 
 
@@ -112,10 +112,12 @@ def test_list_filters_by_date_made(client, make_commitment):
         ("slashing", {"intercept-taxi-boats"}),  # a paraphrased statement
         ("taxi", {"intercept-taxi-boats", "french-maritime-doctrine-shallow-waters"}),
         ("deter", {"one-in-one-out-returns-deal"}),  # summary and original wording
-        ("shallow waters", {"french-maritime-doctrine-shallow-waters", "intercept-taxi-boats"}),
-        ("blah", {"french-maritime-doctrine-shallow-waters", "intercept-taxi-boats"}),  # quote
+        ("shallow waters", {"french-maritime-doctrine-shallow-waters"}),
+        ("blah", {"french-maritime-doctrine-shallow-waters"}),  # quote
         ("disaster", {"french-maritime-doctrine-shallow-waters"}),  # statement only
-        ('"political stunt"', {"french-maritime-doctrine-shallow-waters", "intercept-taxi-boats"}),
+        ('"political stunt"', {"french-maritime-doctrine-shallow-waters"}),
+        ("smash the gangs", {"smash-the-gangs"}),
+        ('"whatever it takes"', {"smash-the-gangs", "french-maritime-doctrine-shallow-waters"}),
         ("zeppelin", set()),
     ],
 )
@@ -232,7 +234,7 @@ def test_unknown_filter_values_give_the_unfiltered_list_with_the_filter_named(
     client, seeded, name, value, label
 ):
     html = html_of(client.get("/commitments/", {name: value}))
-    assert rows(html) == 3
+    assert rows(html) == 4
     notice = re.search(r'<div class="notice".*?</div>', html, re.S).group(0)
     assert f"<strong>{label}</strong> (<code>{name}</code>)" in notice
 
@@ -519,12 +521,13 @@ def test_each_page_has_its_title_description_and_open_graph_tags(
 
 
 def test_actor_and_topic_pages_show_status_counts(client, seeded):
-    html = html_of(client.get("/actors/emmanuel-macron/"))
+    html = html_of(client.get("/actors/keir-starmer/"))
     counts = re.search(r'<ul class="status-counts">.*?</ul>', html, re.S).group(0)
     assert re.search(r"Stalled</span> <strong>1</strong>", counts)
     assert re.search(r"Not started</span> <strong>0", counts) is None  # zero rows are left out
     assert re.search(r"In progress</span> <strong>1</strong>", counts)
-    assert rows(html) == 2
+    assert re.search(r"Unclear</span> <strong>1</strong>", counts)
+    assert rows(html) == 3
 
 
 # --- Corrections page ---------------------------------------------------------------------

@@ -26,7 +26,7 @@ def _same_document(page) -> bool:
 def test_filtering_updates_results_and_address_bar_and_back_restores(page, seeded_site):
     page.goto(f"{seeded_site.url}/commitments/")
     page.wait_for_function("window.htmx !== undefined")
-    assert page.locator(ROWS).count() == 3
+    assert page.locator(ROWS).count() == 4
     _mark_document(page)
 
     page.select_option("#id_status", "stalled")
@@ -47,7 +47,7 @@ def test_filtering_updates_results_and_address_bar_and_back_restores(page, seede
 
     page.go_back()
     page.wait_for_url("**/commitments/")
-    page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 3")
+    page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 4")
 
 
 def test_search_box_updates_results_as_you_type(page, seeded_site):

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from commitments.seeding import SEEDS_DIR, load_seeds
+from commitments.seeding import SEEDS_DIR, SeedError, load_seeds
 
 
 class Command(BaseCommand):
@@ -12,5 +12,8 @@ class Command(BaseCommand):
         parser.add_argument("--directory", type=Path, default=SEEDS_DIR)
 
     def handle(self, *args, directory: Path, **options):
-        report = load_seeds(directory)
+        try:
+            report = load_seeds(directory)
+        except SeedError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Seeds: {report}"))
