@@ -500,6 +500,10 @@ class Statement(VagueDateMixin, models.Model):
 
     @property
     def attribution(self) -> str:
+        """The speaker as the source describes them: "A Home Office spokesman (Home
+        Office)" when both are recorded."""
+        if self.speaker_id and self.speaker_description:
+            return f"{self.speaker_description} ({self.speaker.name})"
         if self.speaker_id:
             return str(self.speaker)
         return self.speaker_description
