@@ -742,7 +742,12 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
             return "—"
         url = obj.get_absolute_url()
         if not obj.is_published:
-            return format_html("{} ({})", url, _("a draft: not public until published"))
+            return format_html(
+                '<a href="{}" target="_blank">{}</a> ({})',
+                url,
+                _("Preview the draft at its future address"),
+                _("staff only: not public until published"),
+            )
         return format_html('<a href="{}" target="_blank">{}</a>', url, url)
 
     @admin.display(description=_("new step"))

@@ -58,7 +58,7 @@ def test_publishing_and_unpublishing_from_the_commitments_page(
     draft = make_commitment(published=False, made_in=make_source())
     page = publisher.get(f"{ADMIN}/{draft.pk}/change/").content.decode()
     assert f"{ADMIN}/{draft.pk}/publish/" in page
-    assert "a draft: not public until published" in page
+    assert "Preview the draft at its future address" in page
     assert "Yes, publish" in publisher.get(f"{ADMIN}/{draft.pk}/publish/").content.decode()
     response = publisher.post(f"{ADMIN}/{draft.pk}/publish/")
     assert response.status_code == 302
