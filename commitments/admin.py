@@ -905,3 +905,6 @@ class FlagAdmin(ViewOnlyMixin, admin.ModelAdmin):
             title=_("Resolve these flags: say how each was dealt with"),
             done_message=_("%(n)d flags resolved."),
         )
+
+# Users and groups, limited to the newsroom roles for non-superusers.
+from . import admin_accounts  # noqa: E402, F401
