@@ -100,3 +100,18 @@ def test_an_admin_unlocks_a_locked_account(alice, role_client):
     assert response.status_code == 302
     assert sign_in("alice", PASSWORD, "10.0.0.1").signed_in
     assert User.objects.get(username="alice").is_active
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(alice, bob, settings):
+    settings.AXES_PROXY_COUNT = 1
+
+    def through_proxy(username, password, client_address, forged="1.1.1.1"):
+        client = Client(REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=f"{forged}, {client_address}")
+        client.post(LOGIN, {"username": username, "password": password})
+        return "_auth_user_id" in client.session
+
+    for _ in range(5):
+        through_proxy("nobody", "wrong", "203.0.113.5", forged="198.51.100.1")
+    assert AccessAttempt.objects.get().ip_address == "203.0.113.5"
+    assert not through_proxy("alice", PASSWORD, "203.0.113.5")  # that address is locked
+    assert through_proxy("bob", PASSWORD, "203.0.113.6")  # the proxy's own is not
