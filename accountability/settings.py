@@ -181,10 +181,10 @@ AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "commitments.sign_in.lockout_response"
-# Behind reverse proxies the address is the proxy's: set AXES_PROXY_COUNT to the number of
+# Behind reverse proxies the address is the proxy's: set TRUSTED_PROXY_COUNT to the number of
 # proxies in front that append to X-Forwarded-For (nginx, a load balancer), and the
 # client's address is read from there (only the entries those proxies wrote).
-AXES_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "commitments.sign_in.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 

@@ -204,9 +204,9 @@ class RequireTwoFactorMiddleware:
 
 def client_ip(request) -> str | None:
     """The address a sign-in comes from (``AXES_CLIENT_IP_CALLABLE``): with
-    ``AXES_PROXY_COUNT`` proxies in front, the entry the outermost one appended to
+    ``TRUSTED_PROXY_COUNT`` proxies in front, the entry the outermost one appended to
     X-Forwarded-For (entries further left can be forged by the client)."""
-    count = settings.AXES_PROXY_COUNT
+    count = settings.TRUSTED_PROXY_COUNT
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [a for a in forwarded if a]
     if count > 0 and len(forwarded) >= count:

@@ -103,7 +103,7 @@ def test_an_admin_unlocks_a_locked_account(alice, role_client):
 
 
 def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(alice, bob, settings):
-    settings.AXES_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_COUNT = 1
 
     def through_proxy(username, password, client_address, forged="1.1.1.1"):
         client = Client(REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=f"{forged}, {client_address}")
