@@ -7,6 +7,7 @@ none set, the project runs on one machine with no servers at all: SQLite in a fi
 same code runs on PostgreSQL and Redis.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -82,6 +83,9 @@ INSTALLED_APPS = [
     "template_partials",
     "django_filters",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "commitments",
 ]
 
@@ -92,10 +96,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "commitments.sign_in.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "accountability.urls"
@@ -158,6 +166,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses sign-ins while an account or address is locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sign-in throttling (django-axes). AXES_FAILURE_LIMIT failed sign-ins lock the account
+# (username) and, separately, the address (IP) for AXES_COOLOFF_MINUTES; an Admin can
+# unlock earlier by deleting the attempt in the admin (Axes > Access attempts).
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "commitments.sign_in.lockout_response"
+# Behind reverse proxies the address is the proxy's: set TRUSTED_PROXY_COUNT to the number of
+# proxies in front that append to X-Forwarded-For (nginx, a load balancer), and the
+# client's address is read from there (only the entries those proxies wrote).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "commitments.sign_in.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Two-factor sign-in (django-otp, TOTP). With REQUIRE_2FA on, Publishers, Admins and
+# superusers cannot use the admin until they have enrolled an authenticator app and
+# entered a code this session; Editors may enrol but are not forced. Default: on when
+# DEBUG is off (production), off when DEBUG is on (development and tests).
+REQUIRE_2FA = env_bool("REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Commitment tracker")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -294,4 +330,9 @@ LOGGING = {
 # --- Tests ------------------------------------------------------------------------------
 if os.environ.get("PYTEST_VERSION") or os.environ.get("DJANGO_TESTING"):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Test clients sign in without a request (client.login), which django-axes refuses;
+    # as axes' documentation advises, it is off in tests and its own tests turn it on.
+    # Two-factor sign-in likewise: the tests of it turn it on.
+    AXES_ENABLED = False
+    REQUIRE_2FA = False
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1260,3 +1260,7 @@ class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
                 self.message_user(request, message, messages.ERROR)
             return redirect(reverse("admin:commitments_revision_change", args=[object_id]))
         return redirect(reverse("admin:commitments_revision_changelist"))
+
+
+# Users and groups, limited to the newsroom roles for non-superusers.
+from . import admin_accounts  # noqa: E402, F401

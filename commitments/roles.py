@@ -5,11 +5,15 @@
   anything that is public (the admin refuses that object by object).
 - **Publisher**: everything an editor does, plus publishing and unpublishing commitments
   and acknowledging and resolving flags.
-- **Admin**: manages users and their roles.
+- **Admin**: manages accounts within these three roles: creates them, gives one of the
+  roles, deactivates them, resets passwords, and unlocks sign-ins throttled by
+  django-axes. Nothing above the roles: only a superuser grants superuser or staff
+  rights or single permissions, changes what a role may do (the groups' permissions), or
+  edits a superuser's account (see ``user_can_manage``).
 
-Every role also needs ``is_staff`` to enter the admin; ``user_create`` sets it. The groups
-are kept in step with this file after every ``migrate`` (see ``apps.py``), so changing a
-role here and migrating is all it takes.
+Staff access follows the role: ``user_set_role`` sets ``is_staff``, and taking every role
+away from a non-superuser takes it away. The groups are kept in step with this file after
+every ``migrate`` (see ``apps.py``), so changing a role here and migrating is all it takes.
 """
 
 from __future__ import annotations
@@ -48,10 +52,17 @@ _EDITOR_PERMISSIONS = (
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     EDITOR: _EDITOR_PERMISSIONS,
     PUBLISHER: _EDITOR_PERMISSIONS + ["commitments.publish_commitment", "commitments.resolve_flag"],
+    # Accounts are deactivated, never deleted (what they recorded keeps its author), and
+    # the groups are read-only: what a role may do is decided here, by a superuser's deploy.
     ADMIN: [
-        f"auth.{action}_{model}"
-        for model in ("user", "group")
-        for action in ("view", "add", "change", "delete")
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        # Unlocking a throttled sign-in is deleting its attempt record.
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
     ],
 }
 
@@ -93,23 +104,104 @@ def connect_signals(app_config) -> None:
     )
 
 
-@transaction.atomic
-def user_set_role(*, user, role: str):
-    """Give the user exactly this role (replacing any other) and access to the admin."""
-    if role not in ROLES:
+def _unknown_role(role) -> str:
+    return _("Unknown role “%(role)s”. Choose one of: %(roles)s.") % {
+        "role": role,
+        "roles": ", ".join(ROLES),
+    }
+
+
+def user_role(user) -> str | None:
+    """The user's role, or None."""
+    names = [g.name for g in user.groups.all() if g.name in ROLES]
+    return next((role for role in reversed(ROLES) if role in names), None)
+
+
+def user_can_manage(*, by, user) -> bool:
+    """May ``by`` change ``user``'s account (role, details, active, password)?
+
+    A superuser may change anyone. Anyone else needs ``auth.change_user`` (the Admin role)
+    and a target that holds nothing above the roles: not a superuser, no single
+    permissions, no group other than the three roles. ``user`` is judged as stored."""
+    if by.is_superuser:
+        return True
+    if not (by.is_active and by.has_perm("auth.change_user")):
+        return False
+    if user.pk is None:
+        return by.has_perm("auth.add_user")
+    stored = type(user).objects.get(pk=user.pk)
+    return not (
+        stored.is_superuser
+        or stored.user_permissions.exists()
+        or stored.groups.exclude(name__in=ROLES).exists()
+    )
+
+
+def _refuse_unless_manageable(*, by, user, field: str) -> None:
+    if by is not None and not user_can_manage(by=by, user=user):
         raise ValidationError(
             {
-                "role": _("Unknown role “%(role)s”. Choose one of: %(roles)s.")
-                % {"role": role, "roles": ", ".join(ROLES)}
+                field: _(
+                    "You may not change the account “%(name)s”: it holds more than the "
+                    "newsroom roles, or you are not an Admin. Ask a superuser."
+                )
+                % {"name": user.get_username()}
             }
         )
+
+
+@transaction.atomic
+def user_set_role(*, user, role: str | None, by=None):
+    """Give the user exactly this role (replacing any other) and access to the admin.
+
+    ``role=None`` takes every role away, and with it admin access unless the user is a
+    superuser. ``by`` is the account making the change (None: the system, e.g. the
+    ``create_user`` command); a non-superuser may only change accounts they can manage.
+    """
+    if role is not None and role not in ROLES:
+        raise ValidationError({"role": _unknown_role(role)})
+    _refuse_unless_manageable(by=by, user=user, field="role")
     roles_sync()
-    user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name=role))
-    user.groups.add(Group.objects.get(name=role))
-    if not user.is_staff:
-        user.is_staff = True
+    user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name=role or ""))
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role))
+    is_staff = role is not None or user.is_superuser
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
         user.save(update_fields=["is_staff"])
     return user
+
+
+#: What a non-superuser may change on an account; the role goes through ``user_set_role``.
+MANAGED_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "password")
+
+
+@transaction.atomic
+def user_save(*, user, by, role: str | None):
+    """Save an account edited (or created) by ``by`` in the admin, then set its role.
+
+    A non-superuser ``by`` may change only ``MANAGED_FIELDS`` of an account they can
+    manage; any other difference from the stored row (``is_superuser``, ``is_staff``, ...)
+    is refused, naming the field, and nothing is saved."""
+    if role is not None and role not in ROLES:
+        raise ValidationError({"role": _unknown_role(role)})
+    if not by.is_superuser:
+        _refuse_unless_manageable(by=by, user=user, field="username")
+        User = type(user)
+        stored = User.objects.filter(pk=user.pk).first() if user.pk else User()
+        for field in User._meta.concrete_fields:
+            name = field.attname
+            if name in MANAGED_FIELDS or name in {"id", "last_login", "date_joined"}:
+                continue
+            if name == "is_staff":
+                continue  # follows the role, set by user_set_role below
+            if getattr(user, name) != getattr(stored, name):
+                raise ValidationError(
+                    {name: _("Only a superuser may change this field.")}
+                )
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user_set_role(user=user, role=role, by=by)
 
 
 @transaction.atomic
@@ -125,10 +217,7 @@ def user_create(*, username: str, role: str, email: str = "", password: str):
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = _("The username “%(name)s” is taken.") % {"name": username}
     if role not in ROLES:
-        errors["role"] = _("Unknown role “%(role)s”. Choose one of: %(roles)s.") % {
-            "role": role,
-            "roles": ", ".join(ROLES),
-        }
+        errors["role"] = _unknown_role(role)
     try:
         validate_password(password, User(username=username, email=email))
     except ValidationError as exc:
