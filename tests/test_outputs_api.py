@@ -242,3 +242,21 @@ def test_public_pages_answer_odd_query_strings_without_5xx(client, seeded, path,
     response = client.get(f"{path}?{query}")
     assert response.status_code < 500
     assert client.get(f"{path}?{query}", HTTP_HX_REQUEST="true").status_code < 500
+
+
+@pytest.mark.parametrize("path", ["/api/nothing-here", "/api/commitments/a/b/c", "/api/"])
+def test_an_unknown_api_address_is_404_json(client, path):
+    assert _json_error(client.get(path), 404) == "Not Found"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_method_the_api_does_not_take_is_405_json(client, method):
+    response = getattr(client, method)("/api/commitments")
+    assert _json_error(response, 405) == "Method Not Allowed"
+    assert "GET" in response["Allow"]
+
+
+def test_the_html_pages_keep_their_html_errors(client, db):
+    response = client.get("/commitments/no-such-promise/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
