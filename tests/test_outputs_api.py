@@ -74,6 +74,9 @@ def test_the_first_page_of_an_empty_list_is_still_200(client, db):
         "/api/sources/999999",
         f"/api/sources/{HUGE}",
         "/api/commitments/%C3%BC%F0%9F%99%82",
+        "/api/commitments/%FF%FE",  # not UTF-8
+        "/api/actors/%E2%80%AE%0A",
+        "/api/commitments/" + "x" * 3000,
     ],
 )
 def test_unknown_things_are_404_json(client, seeded, path):
