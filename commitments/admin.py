@@ -355,7 +355,10 @@ class SourceForm(forms.ModelForm):
         url = self.cleaned_data.get("url")
         if not url:
             return None
-        normalised = services.normalise_url(url)
+        try:
+            normalised = services.normalise_url(url)
+        except ValidationError as exc:  # the service names the field; this is that field
+            raise ValidationError(exc.message_dict["url"]) from exc
         clash = Source.objects.filter(url=normalised).exclude(pk=self.instance.pk).first()
         if clash:
             raise ValidationError(

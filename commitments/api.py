@@ -8,8 +8,9 @@ description cannot drift from the output. Every read goes through ``selectors`` 
 """
 
 from django.conf import settings
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from . import selectors
@@ -27,6 +28,55 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
 )
+
+#: The highest page number any list answers; beyond it is a 422, past the data a 404.
+MAX_PAGE = 100_000
+
+
+# --- Errors: always JSON, always described ----------------------------------------------
+
+
+class ErrorOut(Schema):
+    detail: str = Field(..., examples=["No published commitment here."])
+
+
+class ValidationErrorOut(Schema):
+    """What ninja answers for a parameter that does not fit: one entry per problem, each
+    naming the parameter (``loc``) and the reason (``msg``)."""
+
+    detail: list[dict]
+
+
+def responses(ok, *, not_found: bool = True) -> dict:
+    """Every status an operation can answer: its data, 400 (a NUL byte in the address,
+    refused by ``commitments.middleware``), 404 where something is looked up, 422 for a
+    parameter that does not fit."""
+    out = {200: ok, 400: ErrorOut, 422: ValidationErrorOut}
+    if not_found:
+        out[404] = ErrorOut
+    return out
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    message = str(exc) if exc.args else ""
+    return api.create_response(request, {"detail": message or "Not found."}, status=404)
+
+
+class Pages(PageNumberPagination):
+    """Page numbers from 1 to ``MAX_PAGE`` (422 outside); a page past the last is a 404."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1, le=MAX_PAGE)
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        out = super().paginate_queryset(queryset, pagination, request, **params)
+        size = self._get_page_size(pagination.page_size)
+        if pagination.page > 1 and (pagination.page - 1) * size >= out["count"]:
+            last = max(1, -(-out["count"] // size))
+            raise Http404(f"There is no page {pagination.page}: the last is page {last}.")
+        return out
 
 
 class ActorRef(Schema):
@@ -248,8 +298,8 @@ def actor_out(actor: Actor) -> dict:
     }
 
 
-@api.get("/commitments", response=list[CommitmentOut], tags=["commitments"])
-@paginate(PageNumberPagination, page_size=50)
+@api.get("/commitments", response=responses(list[CommitmentOut]), tags=["commitments"])
+@paginate(Pages, page_size=50)
 def list_commitments(request, filters: Query[CommitmentFilters]):
     """Published commitments; the same filters as the list page. Unknown values are
     ignored, as on the page."""
@@ -257,16 +307,18 @@ def list_commitments(request, filters: Query[CommitmentFilters]):
     return commitment_filter(data).qs
 
 
-@api.get("/commitments/{slug}", response=CommitmentOut, tags=["commitments"])
+@api.get("/commitments/{slug}", response=responses(CommitmentOut), tags=["commitments"])
 def get_commitment(request, slug: str):
     return selectors.public_commitment_or_404(slug)
 
 
-@api.get("/commitments/{slug}/timeline", response=TimelineOut, tags=["commitments"])
-def get_timeline(request, slug: str, page: int = 1):
+@api.get("/commitments/{slug}/timeline", response=responses(TimelineOut), tags=["commitments"])
+def get_timeline(request, slug: str, page: int = Query(1, ge=1, le=MAX_PAGE)):
     """Events newest first, a page at a time; each status update carries its corrections."""
     commitment = selectors.public_commitment_or_404(slug)
-    timeline = selectors.commitment_timeline(commitment, page=min(max(page, 1), 10_000))
+    timeline = selectors.commitment_timeline(commitment, page=page)
+    if page > 1 and not timeline.events:
+        raise Http404(f"This timeline has no page {page}.")
     return {
         "commitment": commitment.slug,
         "page": timeline.page,
@@ -275,30 +327,32 @@ def get_timeline(request, slug: str, page: int = 1):
     }
 
 
-@api.get("/actors", response=list[ActorOut], tags=["actors"])
+@api.get("/actors", response=responses(list[ActorOut], not_found=False), tags=["actors"])
 def list_actors(request):
     """Public actors: a role on a published commitment, or a statement about one."""
     return [actor_out(a) for a in Actor.objects.public().order_by("name").select_related("parent")]
 
 
-@api.get("/actors/{slug}", response=ActorOut, tags=["actors"])
+@api.get("/actors/{slug}", response=responses(ActorOut), tags=["actors"])
 def get_actor(request, slug: str):
     return actor_out(get_object_or_404(Actor.objects.public().select_related("parent"), slug=slug))
 
 
-@api.get("/sources", response=list[SourceOut], tags=["sources"])
-@paginate(PageNumberPagination, page_size=100)
+@api.get("/sources", response=responses(list[SourceOut]), tags=["sources"])
+@paginate(Pages, page_size=100)
 def list_sources(request):
     """Sources cited by published commitments or by their indicators."""
     return Source.objects.public().order_by("pk")
 
 
-@api.get("/sources/{source_id}", response=SourceOut, tags=["sources"])
+@api.get("/sources/{source_id}", response=responses(SourceOut), tags=["sources"])
 def get_source(request, source_id: int):
     return get_object_or_404(Source.objects.public(), pk=source_id)
 
 
-@api.get("/indicators", response=list[IndicatorOut], tags=["indicators"])
+@api.get(
+    "/indicators", response=responses(list[IndicatorOut], not_found=False), tags=["indicators"]
+)
 def list_indicators(request):
     return [
         {

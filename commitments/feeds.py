@@ -22,28 +22,17 @@ def _update_title(update: StatusUpdate, *, with_commitment: bool) -> str:
     return f"{update.commitment.title}: {words}" if with_commitment else words
 
 
-def _update_description(update: StatusUpdate) -> str:
-    parts = [update.description]
-    if update.corrects_id:
-        parts.append(f"What was wrong: {update.correction_note}")
-    sources = [
-        f"{source.outlet}: {source.title}" + (f" <{source.url}>" if source.url else "")
-        for source in update.sources.all()
-    ]
-    if sources:
-        parts.append("Sources: " + "; ".join(sources))
-    return "\n\n".join(parts)
-
-
 class _StatusUpdateFeed(Feed):
+    """Titles, subtitles and author names are Atom text constructs (no ``type``): readers
+    show them as text, and the feed generator escapes them for XML. The summary is HTML,
+    built by a template with autoescape, so an editor's words are never markup."""
+
     feed_type = Atom1Feed
     with_commitment = True
+    description_template = "commitments/_feed_status_update.html"
 
     def item_title(self, item: StatusUpdate) -> str:
         return _update_title(item, with_commitment=self.with_commitment)
-
-    def item_description(self, item: StatusUpdate) -> str:
-        return _update_description(item)
 
     def item_link(self, item: StatusUpdate) -> str:
         return item.get_absolute_url()

@@ -31,6 +31,7 @@ from .querysets import (
     StatusUpdateQuerySet,
     TopicQuerySet,
 )
+from .safety import WEB_ADDRESS_REGEX
 
 
 class Status(models.TextChoices):
@@ -244,6 +245,29 @@ class Source(VagueDateMixin, models.Model):
                 condition=~Q(url=""),
                 name="source_url_null_not_blank",
                 violation_error_message=_("An empty web address is stored as none."),
+            ),
+            # Stored addresses become links: only web addresses (never javascript: or data:).
+            models.CheckConstraint(
+                condition=Q(url__isnull=True) | Q(url__iregex=WEB_ADDRESS_REGEX),
+                name="source_url_http",
+                violation_error_code="url_scheme",
+                violation_error_message=_("The web address must start with http:// or https://."),
+            ),
+            models.CheckConstraint(
+                condition=Q(archive_url="") | Q(archive_url__iregex=WEB_ADDRESS_REGEX),
+                name="source_archive_url_http",
+                violation_error_code="url_scheme",
+                violation_error_message=_(
+                    "The archive address must start with http:// or https://."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(final_url="") | Q(final_url__iregex=WEB_ADDRESS_REGEX),
+                name="source_final_url_http",
+                violation_error_code="url_scheme",
+                violation_error_message=_(
+                    "The address after redirects must start with http:// or https://."
+                ),
             ),
         ]
 

@@ -26,6 +26,7 @@ from . import selectors
 from .dates import iso_vague_date
 from .filters import commitment_filter
 from .models import ActorRole, Commitment
+from .safety import spreadsheet_cell
 
 LIST_PAGE_SIZE = 20
 CORRECTIONS_PAGE_SIZE = 50
@@ -134,8 +135,9 @@ def commitment_export_csv(request: HttpRequest):
     ]
     writer.writerow(columns)
     for row in rows:
+        # Editors' words never start a formula in the reader's spreadsheet.
         writer.writerow(
-            ["; ".join(v) if isinstance(v, list) else v for v in row.values()]
+            [spreadsheet_cell("; ".join(v) if isinstance(v, list) else v) for v in row.values()]
             + [generated_at.isoformat()]
         )
     return response

@@ -169,7 +169,7 @@ class FakeWeb:
     ``/moved`` redirects to ``/ok``, ``/loop`` redirects to itself, ``/no-head`` refuses
     HEAD (405) and answers GET, ``/save/<url>`` is Save Page Now: ``spn_mode`` "ok" answers
     with a Content-Location, "redirect" redirects to the snapshot, "429" asks to slow down,
-    "403" refuses, "500" fails.
+    "403" refuses, "500" fails, "content-location:<address>" answers 200 naming that address.
     """
 
     def __init__(self):
@@ -247,6 +247,9 @@ class FakeWeb:
                     return self._answer(302, [("Location", snapshot)])
                 if web.spn_mode == "429":
                     return self._answer(429, [("Retry-After", "7")])
+                if web.spn_mode.startswith("content-location:"):  # an answer to distrust
+                    location = web.spn_mode.removeprefix("content-location:")
+                    return self._answer(200, [("Content-Location", location)], b"saved")
                 return self._answer(int(web.spn_mode))
 
             do_GET = do_HEAD = _route

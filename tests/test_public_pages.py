@@ -197,7 +197,7 @@ NASTY = [
     "\\",
     "%",
     "%00",
-    "\x00",
+    # "\x00": refused with 400 before any view (commitments.middleware), see test_outputs_api.py
     "<script>alert(1)</script>",
     "' OR 1=1 --",
     "!!! & | :* ()",

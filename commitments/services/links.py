@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import FlagReason, Source
+from ..safety import is_web_address, same_site
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ def link_check(url: str, *, client: httpx.Client) -> LinkCheckResult:
             return LinkCheckResult(ok=False, error=f"No answer within {timeout:g} seconds.")
         except httpx.HTTPError as exc:
             return LinkCheckResult(ok=False, error=_describe(exc) or head_error)
+    if not is_web_address(final_url):
+        final_url = ""  # only a web address is kept (and may become a link)
     if 200 <= status < 300:
         return LinkCheckResult(ok=True, status=status, final_url=final_url)
     return LinkCheckResult(
@@ -130,7 +133,7 @@ def source_link_results_record(
         result = results[source.pk]
         source.last_checked_at = now
         source.last_http_status = result.status
-        source.final_url = result.final_url[:1000]
+        source.final_url = result.final_url[:1000] if is_web_address(result.final_url) else ""
         source.last_check_error = result.error[:ERROR_LENGTH]
         if result.ok:
             source.consecutive_failures = 0
@@ -281,7 +284,13 @@ def wayback_save(url: str) -> ArchiveOutcome:
             error="The Wayback Machine accepted the request but gave no snapshot address yet.",
             retry_after=300,
         )
-    return ArchiveOutcome(archive_url=snapshot[:1000])
+    if not same_site(snapshot, save_url) or len(snapshot) > 1000:
+        # Only a web address on the archive's own site becomes the "archived copy" link.
+        return ArchiveOutcome(
+            error=f"The Wayback Machine's answer named a snapshot address that is not a web "
+            f"address on its own site ({snapshot[:200]!r}); it was not stored."
+        )
+    return ArchiveOutcome(archive_url=snapshot)
 
 
 def source_archive(

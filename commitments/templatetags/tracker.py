@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
+from .. import safety
 from ..dates import format_vague_date, iso_vague_date
 
 register = template.Library()
@@ -21,6 +22,13 @@ def vague_iso(obj, field_name: str) -> str:
         if name == field_name:
             return iso_vague_date(getattr(obj, name), getattr(obj, precision))
     return ""
+
+
+@register.filter
+def safe_href(value) -> str:
+    """A stored address only when it may be a link: http(s), else "" (see ``safety``).
+    ``{% if source.url|safe_href %}<a href="{{ source.url|safe_href }}">``."""
+    return safety.safe_href(value)
 
 
 @register.simple_tag
