@@ -17,7 +17,7 @@ from . import selectors
 from .context_processors import SITE_NAME
 from .dates import iso_vague_date
 from .filters import commitment_filter
-from .models import Actor, Commitment, Source
+from .models import Actor, Commitment, Revision, Source
 
 api = NinjaAPI(
     title=f"{SITE_NAME} API",
@@ -226,6 +226,76 @@ class IndicatorOut(Schema):
     observations: list[ObservationOut]
 
 
+class ChangeOut(Schema):
+    field: str
+    label: str
+    before: str = Field(..., description="What it said before, as the page showed it.")
+    after: str = Field(..., description="What it says now.")
+
+
+class RevisionOut(Schema):
+    """A change to published text (not a status update): what it said before, what it says
+    now, why, and the roles that proposed and applied it."""
+
+    id: int
+    kind: str = Field(..., description="correction, or minor (spelling, formatting)")
+    kind_label: str
+    record: str = Field(..., description="What was changed, e.g. a quote or a source.")
+    record_type: str
+    reason: str
+    changes: list[ChangeOut]
+    proposed_by_role: str
+    applied_by_role: str
+    applied_at: str
+    commitments: list[str] = Field(..., description="Slugs of the commitments that show it.")
+    url: str
+
+    @staticmethod
+    def resolve_kind_label(obj: Revision) -> str:
+        return str(obj.public_kind_label)
+
+    @staticmethod
+    def resolve_record(obj: Revision) -> str:
+        return obj.object_label
+
+    @staticmethod
+    def resolve_record_type(obj: Revision) -> str:
+        return obj.object_label.split(":")[0].split(" by ")[0]
+
+    @staticmethod
+    def resolve_changes(obj: Revision) -> list[dict]:
+        return [
+            {
+                "field": c["field"],
+                "label": c["label"],
+                "before": c["before_text"],
+                "after": c["after_text"],
+            }
+            for c in obj.changes
+        ]
+
+    @staticmethod
+    def resolve_proposed_by_role(obj: Revision) -> str:
+        return obj.proposed_role
+
+    @staticmethod
+    def resolve_applied_by_role(obj: Revision) -> str:
+        return obj.decided_role
+
+    @staticmethod
+    def resolve_applied_at(obj: Revision) -> str:
+        return obj.decided_at.isoformat()
+
+    @staticmethod
+    def resolve_commitments(obj: Revision) -> list[str]:
+        return [c.slug for c in obj.commitments.all()]
+
+    @staticmethod
+    def resolve_url(obj: Revision) -> str:
+        shown = list(obj.commitments.all())
+        return _absolute(obj.public_url(shown[0])) if shown else ""
+
+
 class CommitmentFilters(Schema):
     q: str | None = None
     status: str | None = None
@@ -325,6 +395,25 @@ def get_timeline(request, slug: str, page: int = Query(1, ge=1, le=MAX_PAGE)):
         "has_earlier": timeline.has_earlier,
         "events": [timeline_event_out(e, commitment) for e in timeline.events],
     }
+
+
+@api.get(
+    "/commitments/{slug}/changes", response=responses(list[RevisionOut]), tags=["commitments"]
+)
+@paginate(Pages, page_size=50)
+def list_commitment_changes(request, slug: str):
+    """Every change to what the commitment's page shows since it was published, newest
+    first. Corrections to its timeline are in the timeline, beside what they correct."""
+    return selectors.public_revisions(commitment=selectors.public_commitment_or_404(slug))
+
+
+@api.get("/revisions", response=responses(list[RevisionOut]), tags=["corrections"])
+@paginate(Pages, page_size=50)
+def list_revisions(request, kind: str | None = Query(None, pattern="^(correction|minor)$")):
+    """Changes to published text across the site, newest first; ``kind=correction`` gives
+    the corrections listed on /corrections/."""
+    revisions = selectors.public_revisions()
+    return revisions.filter(kind=kind) if kind else revisions
 
 
 @api.get("/actors", response=responses(list[ActorOut], not_found=False), tags=["actors"])

@@ -1,16 +1,20 @@
-"""Atom feeds: the site's recent status changes, and one per commitment."""
+"""Atom feeds: the site's recent status changes and corrections, and one per commitment.
+
+An entry is a status update (a step, or a correction to one) or a correction to published
+text (a ``Revision`` of kind correction); minor edits stay on the change history."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.contrib.syndication.views import Feed
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from . import selectors
 from .context_processors import SITE_NAME
-from .models import StatusUpdate
+from .models import Revision, StatusUpdate
 
 FEED_LENGTH = 50
 
@@ -22,6 +26,13 @@ def _update_title(update: StatusUpdate, *, with_commitment: bool) -> str:
     return f"{update.commitment.title}: {words}" if with_commitment else words
 
 
+def _revision_title(revision: Revision, commitment=None) -> str:
+    words = f"Correction to {revision.object_label}"
+    if commitment is None:
+        return words
+    return f"{commitment.title}: {words}"
+
+
 class _StatusUpdateFeed(Feed):
     """Titles, subtitles and author names are Atom text constructs (no ``type``): readers
     show them as text, and the feed generator escapes them for XML. The summary is HTML,
@@ -29,33 +40,53 @@ class _StatusUpdateFeed(Feed):
 
     feed_type = Atom1Feed
     with_commitment = True
-    description_template = "commitments/_feed_status_update.html"
+    templates = {
+        StatusUpdate: "commitments/_feed_status_update.html",
+        Revision: "commitments/_feed_revision.html",
+    }
 
-    def item_title(self, item: StatusUpdate) -> str:
+    def _commitment_of(self, item: Revision):
+        """The commitment whose change history an entry links to."""
+        shown = list(item.commitments.all())
+        return getattr(item, "feed_commitment", None) or (shown[0] if shown else None)
+
+    def item_title(self, item) -> str:
+        if isinstance(item, Revision):
+            return _revision_title(
+                item, self._commitment_of(item) if self.with_commitment else None
+            )
         return _update_title(item, with_commitment=self.with_commitment)
 
-    def item_link(self, item: StatusUpdate) -> str:
+    def item_description(self, item) -> str:
+        return render_to_string(self.templates[type(item)], {"obj": item})
+
+    def item_link(self, item) -> str:
+        if isinstance(item, Revision):
+            return item.public_url(self._commitment_of(item))
         return item.get_absolute_url()
 
-    def item_pubdate(self, item: StatusUpdate) -> datetime.datetime:
-        return item.recorded_at
+    def item_pubdate(self, item) -> datetime.datetime:
+        return item.decided_at if isinstance(item, Revision) else item.recorded_at
 
-    def item_updateddate(self, item: StatusUpdate) -> datetime.datetime:
-        return item.recorded_at
+    def item_updateddate(self, item) -> datetime.datetime:
+        return self.item_pubdate(item)
 
-    def item_author_name(self, item: StatusUpdate) -> str:
+    def item_author_name(self, item) -> str:
         return SITE_NAME
 
 
 class RecentChangesFeed(_StatusUpdateFeed):
-    title = f"{SITE_NAME}: recent status changes"
-    subtitle = "Every step recorded on a published commitment, newest first, with its sources."
+    title = f"{SITE_NAME}: recent status changes and corrections"
+    subtitle = (
+        "Every step recorded on a published commitment, and every correction to published "
+        "text, newest first, with sources and what it said before."
+    )
 
     def link(self):
         return reverse("commitments:commitment_list")
 
     def items(self):
-        return selectors.recent_status_changes(FEED_LENGTH)
+        return selectors.feed_entries(FEED_LENGTH)
 
 
 class CommitmentFeed(_StatusUpdateFeed):
@@ -65,7 +96,7 @@ class CommitmentFeed(_StatusUpdateFeed):
         return selectors.public_commitment_or_404(slug)
 
     def title(self, obj):
-        return f"{obj.title}: status changes"
+        return f"{obj.title}: status changes and corrections"
 
     def subtitle(self, obj):
         return obj.summary
@@ -74,4 +105,7 @@ class CommitmentFeed(_StatusUpdateFeed):
         return obj.get_absolute_url()
 
     def items(self, obj):
-        return selectors.recent_status_changes(FEED_LENGTH, commitment=obj)
+        entries = selectors.feed_entries(FEED_LENGTH, commitment=obj)
+        for entry in entries:
+            entry.feed_commitment = obj  # a correction links to this commitment's history
+        return entries

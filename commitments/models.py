@@ -864,12 +864,16 @@ class Revision(models.Model):
     def __str__(self):
         return f"{self.object_label} ({self.get_state_display()})"
 
-    def get_absolute_url(self):
-        return reverse("admin:commitments_revision_change", args=[self.pk])
+    def public_url(self, commitment: Commitment) -> str:
+        """Its entry on the change history of one of the commitments that show it."""
+        return (
+            reverse("commitments:commitment_changes", kwargs={"slug": commitment.slug})
+            + f"#revision-{self.pk}"
+        )
 
     @property
-    def target_model(self):
-        return self.content_type.model_class()
+    def public_kind_label(self) -> str:
+        return _("Correction") if self.kind == self.Kind.CORRECTION else _("Minor edit")
 
     @property
     def is_correction(self) -> bool:

@@ -419,15 +419,35 @@ def commitment_preview_or_404(slug: str, user) -> Commitment:
     )
 
 
-def public_revisions() -> QuerySet[Revision]:
-    return Revision.objects.public()
+def public_revisions(*, commitment: Commitment | None = None) -> QuerySet[Revision]:
+    """Applied revisions of public material, newest first, each with the published
+    commitments that show it (prefetched: a fixed number of queries for any number)."""
+    revisions = Revision.objects.public()
+    if commitment is not None:
+        revisions = revisions.filter(commitments=commitment)
+    return revisions.prefetch_related(
+        Prefetch(
+            "commitments",
+            queryset=Commitment.objects.public().only("pk", "slug", "title").order_by("title"),
+        )
+    ).order_by("-decided_at", "-pk")
+
+
+def feed_entries(limit: int = 50, *, commitment: Commitment | None = None) -> list:
+    """The feeds' entries, newest first: status updates and corrections of published text
+    (minor edits stay on the change history)."""
+    updates = list(recent_status_changes(limit, commitment=commitment))
+    revisions = list(public_revisions(commitment=commitment).corrections()[:limit])
+    entries = [(u.recorded_at, u) for u in updates] + [(r.decided_at, r) for r in revisions]
+    entries.sort(key=lambda pair: pair[0], reverse=True)
+    return [entry for _at, entry in entries[:limit]]
 
 
 def _change_log(*, commitment: Commitment | None, corrections_only: bool):
     """Timeline corrections and applied revisions in one list, newest first, as
     ``(kind, pk, at)`` rows: one query to page through, whatever their number."""
     updates = StatusUpdate.objects.public().corrections()
-    revisions = public_revisions()
+    revisions = Revision.objects.public()
     if commitment is not None:
         updates = updates.filter(commitment=commitment)
         revisions = revisions.filter(commitments=commitment)
@@ -463,18 +483,7 @@ def change_log_page(
         if update_ids
         else {}
     )
-    revisions = (
-        Revision.objects.prefetch_related(
-            Prefetch(
-                "commitments",
-                queryset=Commitment.objects.public().only("pk", "slug", "title").order_by(
-                    "title"
-                ),
-            )
-        ).in_bulk(revision_ids)
-        if revision_ids
-        else {}
-    )
+    revisions = public_revisions().in_bulk(revision_ids) if revision_ids else {}
     paged.object_list = [
         {
             "kind": kind,

@@ -25,7 +25,7 @@ from django_htmx.middleware import HtmxDetails
 from . import selectors
 from .dates import iso_vague_date
 from .filters import commitment_filter
-from .models import ActorRole, Commitment
+from .models import ActorRole, Commitment, Revision
 from .safety import spreadsheet_cell
 
 LIST_PAGE_SIZE = 20
@@ -207,7 +207,7 @@ def _commitment_page(request: HtmxHttpRequest, commitment: Commitment, *, previe
             "related": selectors.related_commitments(commitment),
             "indicators": selectors.indicators_with_observations(commitment.indicators.all()),
             "page_url": settings.SITE_URL + commitment.get_absolute_url(),
-            "revision_count": selectors.public_revisions().filter(commitments=commitment).count(),
+            "revision_count": Revision.objects.public().filter(commitments=commitment).count(),
             "preview": preview,
         },
     )

@@ -126,7 +126,8 @@ def test_the_openapi_description_lists_every_status_with_an_error_schema(client)
     assert error["required"] == ["detail"]
     lookups = {"/api/commitments/{slug}", "/api/commitments/{slug}/timeline"}
     lookups |= {"/api/actors/{slug}", "/api/sources/{source_id}"}
-    paged = {"/api/commitments", "/api/sources"}
+    paged = {"/api/commitments", "/api/sources", "/api/revisions"}
+    paged |= {"/api/commitments/{slug}/changes"}
     for path, methods in spec["paths"].items():
         responses = methods["get"]["responses"]
         expected = {"200", "400", "422"} | ({"404"} if path in lookups | paged else set())
@@ -147,6 +148,8 @@ API_OPERATIONS = [
     "GET /api/commitments",
     "GET /api/commitments/{slug}",
     "GET /api/commitments/{slug}/timeline",
+    "GET /api/commitments/{slug}/changes",
+    "GET /api/revisions",
     "GET /api/actors",
     "GET /api/actors/{slug}",
     "GET /api/sources",

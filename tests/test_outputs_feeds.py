@@ -99,7 +99,7 @@ def test_titles_subtitles_and_authors_are_text_constructs(client, hostile):
         for entry in parsed.entries:
             assert entry.title_detail.type == "text/plain"
     per_commitment = feedparser.parse(_feeds(client, hostile)[1])
-    assert per_commitment.feed.title == f"Promise {IMG}: status changes"
+    assert per_commitment.feed.title == f"Promise {IMG}: status changes and corrections"
     assert per_commitment.feed.subtitle_detail.type == "text/plain"
 
 

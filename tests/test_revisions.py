@@ -516,3 +516,94 @@ def test_the_change_form_says_what_waits_for_a_publisher(world, editor):
     assert "wait for a publisher" not in editor.get(url).content.decode()
     propose(world["statement"], editor.user, text="Changed")
     assert "Changes to this record wait for a publisher: 1." in editor.get(url).content.decode()
+
+
+# --- Feeds and API -------------------------------------------------------------------------
+
+
+def test_corrections_of_published_text_are_in_the_feeds_escaped_and_minor_edits_are_not(
+    world, publisher, client
+):
+    import feedparser
+
+    services.revision_submit(
+        obj=world["statement"],
+        after={"text": "<img src=x onerror=alert(1)> new words"},
+        kind="correction",
+        reason="Misquoted <b>badly</b>.",
+        by=publisher.user,
+    )
+    propose(world["source"], publisher.user, title="Tidier title")  # a correction too
+    services.revision_submit(
+        obj=world["topic"], after={"description": "Tidied."}, kind="minor", reason="Typo.",
+        by=publisher.user,
+    )
+    slug = world["public"].slug
+    for url in ("/feeds/changes/", f"/feeds/commitments/{slug}/"):
+        raw = client.get(url).content.decode()
+        feed = feedparser.parse(raw)
+        titles = [entry.title for entry in feed.entries]
+        corrections = [e for e in feed.entries if "Correction to Direct quote" in e.title]
+        assert len(corrections) == 1, titles
+        entry = corrections[0]
+        quote_fix = Revision.objects.filter(kind="correction").order_by("pk").first()
+        assert entry.link.endswith(f"/commitments/{slug}/changes/#revision-{quote_fix.pk}")
+        assert "We will stop the boats." in entry.summary
+        assert "<img" not in entry.summary and "&lt;img" in entry.summary
+        assert "&lt;b&gt;badly" in entry.summary
+        assert any("Correction to Source" in t for t in titles)
+        assert not any("Topic" in t for t in titles)
+
+
+def test_the_api_lists_revisions_with_before_and_after(world, publisher, client):
+    propose(world["statement"], publisher.user, text="New words")
+    services.revision_submit(
+        obj=world["topic"], after={"description": "Tidied."}, kind="minor", reason="Typo.",
+        by=publisher.user,
+    )
+    every = client.get("/api/revisions").json()
+    assert every["count"] == 2
+    corrections = client.get("/api/revisions?kind=correction").json()["items"]
+    assert [r["kind"] for r in corrections] == ["correction"]
+    item = corrections[0]
+    assert item["changes"] == [
+        {
+            "field": "text",
+            "label": "Text",
+            "before": "We will stop the boats.",
+            "after": "New words",
+        }
+    ]
+    assert item["commitments"] == [world["public"].slug]
+    assert (item["proposed_by_role"], item["applied_by_role"]) == ("Publisher", "Publisher")
+    anchor = f"/commitments/{world['public'].slug}/changes/#revision-{item['id']}"
+    assert item["url"].endswith(anchor)
+    mine = client.get(f"/api/commitments/{world['public'].slug}/changes").json()
+    assert mine["count"] == 2
+    assert client.get(f"/api/commitments/{world['draft'].slug}/changes").status_code == 404
+    assert client.get("/api/revisions?kind=other").status_code == 422
+
+
+def test_proposals_and_rejections_are_never_public(world, editor, publisher, client):
+    waiting = propose(world["statement"], editor.user, text="Waiting words")
+    rejected = propose(world["source"], editor.user, title="Rejected title")
+    services.revision_reject(revision=rejected, by=publisher.user, note="No.")
+    assert client.get("/api/revisions").json()["count"] == 0
+    for url in (
+        f"/commitments/{world['public'].slug}/changes/",
+        "/corrections/",
+        "/feeds/changes/",
+    ):
+        body = client.get(url).content.decode()
+        assert "Waiting words" not in body and "Rejected title" not in body, url
+    assert waiting.state == Revision.State.PROPOSED
+
+
+def test_revisions_of_a_commitment_that_is_unpublished_leave_the_public_record(
+    world, publisher, client
+):
+    propose(world["statement"], publisher.user, text="New words")
+    assert client.get("/api/revisions").json()["count"] == 1
+    services.commitment_unpublish(commitment=world["public"], unpublished_by=publisher.user)
+    assert client.get("/api/revisions").json()["count"] == 0
+    assert "New words" not in client.get("/corrections/").content.decode()
