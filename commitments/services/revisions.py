@@ -106,6 +106,13 @@ REVISED_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     Topic: ("name", "slug", "description"),
 }
 
+#: A commitment's pseudo fields: the rows behind them as (model, owner, first, second).
+ROW_FIELDS = {
+    "roles": (CommitmentActor, "commitment", "actor_id", "role"),
+    "relations": (CommitmentRelation, "from_commitment", "to_commitment_id", "kind"),
+}
+
+
 PSEUDO_FIELDS = {
     "roles": _("actors and their roles"),
     "relations": _("related commitments"),
@@ -180,12 +187,10 @@ def _json(field, value) -> Any:
 
 def stored_value(obj, name: str) -> Any:
     """The JSON value of one revised field of ``obj`` as it is in the database now."""
-    if name == "roles":
-        return sorted([r.actor_id, r.role] for r in CommitmentActor.objects.filter(commitment=obj))
-    if name == "relations":
+    if name in ROW_FIELDS:
+        model, owner, first, second = ROW_FIELDS[name]
         return sorted(
-            [r.to_commitment_id, r.kind]
-            for r in CommitmentRelation.objects.filter(from_commitment=obj)
+            [list(pair) for pair in model.objects.filter(**{owner: obj}).values_list(first, second)]
         )
     field = obj._meta.get_field(name)
     if field.many_to_many:
@@ -409,33 +414,23 @@ def _set_values(obj, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _set_related(obj, values: dict[str, Any]) -> None:
+    """Many-to-many fields are set; pseudo fields' rows are deleted or added to match."""
     for name, value in values.items():
-        if name == "roles":
-            wanted = {(a, role) for a, role in value}
-            existing = {(r.actor_id, r.role): r for r in obj.roles.all()}
-            for key, row in existing.items():
-                if key not in wanted:
-                    row.delete()
-            CommitmentActor.objects.bulk_create(
-                [
-                    CommitmentActor(commitment=obj, actor_id=a, role=r)
-                    for a, r in wanted - set(existing)
-                ]
-            )
-        elif name == "relations":
-            wanted = {(c, kind) for c, kind in value}
-            existing = {(r.to_commitment_id, r.kind): r for r in obj.relations_out.all()}
-            for key, row in existing.items():
-                if key not in wanted:
-                    row.delete()
-            CommitmentRelation.objects.bulk_create(
-                [
-                    CommitmentRelation(from_commitment=obj, to_commitment_id=c, kind=k)
-                    for c, k in wanted - set(existing)
-                ]
-            )
-        else:
+        if name not in ROW_FIELDS:
             getattr(obj, name).set(value)
+            continue
+        model, owner, first, second = ROW_FIELDS[name]
+        wanted = {(a, b) for a, b in value}
+        existing = {
+            (getattr(row, first), getattr(row, second)): row
+            for row in model.objects.filter(**{owner: obj})
+        }
+        for key, row in existing.items():
+            if key not in wanted:
+                row.delete()
+        model.objects.bulk_create(
+            [model(**{owner: obj, first: a, second: b}) for a, b in wanted - set(existing)]
+        )
 
 
 @transaction.atomic
