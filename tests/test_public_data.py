@@ -49,7 +49,7 @@ def test_commitment_feed_lists_its_steps_and_corrections(
     log_update(commitment, sources=[source], corrects=entry, correction_note="Wrong day.")
     log_update(other, sources=[source])
     feed = ET.fromstring(client.get(f"/feeds/commitments/{commitment.slug}/").content)
-    assert feed.findtext(f"{ATOM}title") == "Feed promise: status changes"
+    assert feed.findtext(f"{ATOM}title") == "Feed promise: status changes and corrections"
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == 2
     assert entries[0].findtext(f"{ATOM}title").startswith("Correction:")
@@ -254,6 +254,8 @@ def test_openapi_description_documents_every_endpoint(openapi):
         "/api/commitments",
         "/api/commitments/{slug}",
         "/api/commitments/{slug}/timeline",
+        "/api/commitments/{slug}/changes",
+        "/api/revisions",
         "/api/actors",
         "/api/actors/{slug}",
         "/api/sources",
