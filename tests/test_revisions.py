@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -465,6 +466,10 @@ def test_the_change_history_shows_before_and_after_escaped(world, publisher, cli
     assert "&lt;img src=x onerror=alert(1)&gt;" in history and "<img src=x" not in history
     assert "&lt;script&gt;" in history and "<script>alert" not in history
     assert "Minor edit" in history
+    # Valid HTML dates: no fraction of a second beyond three digits (the Nu checker's rule).
+    stamps = re.findall(r'<time datetime="([^"]+)"', history)
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}")
+    assert stamps and all(stamp.fullmatch(s) for s in stamps)
     # A minor edit is not a correction.
     assert "We will stop the boats." not in client.get("/corrections/").content.decode()
 
