@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/accountability
 
-.PHONY: run test venv venv-dev lint bench clean
+.PHONY: run test venv venv-dev lint bench bench-web clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test: venv-dev
 BENCH_COMMITMENTS ?= 1000000
 bench: venv
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(BIN)/python manage.py bench_flag_stalled --commitments $(BENCH_COMMITMENTS)
+
+## The public pages under wrk as ratios to a bare view, on seed, 10,000 and 100,000
+## commitments, in its own database (accountability_bench_web). Prints figures.
+BENCH_WEB_SIZES ?= seed,10000,100000
+bench-web: venv-dev
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(BIN)/python bench/web.py --sizes $(BENCH_WEB_SIZES)
 
 lint: venv-dev
 	$(BIN)/ruff check .

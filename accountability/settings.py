@@ -329,6 +329,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
+# The benchmark (bench/web.py) adds a bare reference view to the server it starts.
+BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", False)
+
 # --- Tests ------------------------------------------------------------------------------
 if os.environ.get("PYTEST_VERSION") or os.environ.get("DJANGO_TESTING"):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 
 from commitments.api import api
@@ -12,3 +14,7 @@ urlpatterns = [
     *site_urlpatterns,
     path("", include("commitments.urls")),
 ]
+
+if settings.BENCH_BARE_VIEW:
+    # The benchmark's reference (bench/web.py): a view that does nothing, on the same server.
+    urlpatterns.insert(0, path("__bench__/bare/", lambda request: HttpResponse(b"ok")))
