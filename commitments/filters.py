@@ -9,6 +9,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import F
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
@@ -31,6 +33,27 @@ class Sort:
     }
 
 
+class QuickSelect(forms.Select):
+    """A ``<select>`` written in Python rather than through the widget templates: the same
+    markup, without one template render per ``<option>`` (the list's actor menu has one
+    per public actor, and through templates it was a third of the page's time)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '\n  <option value="{}"{}>{}</option>',
+            (
+                (option["value"], flatatt(option["attrs"]), option["label"])
+                for _group, choices, _index in widget["optgroups"]
+                for option in choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}\n</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
+
+
 class CommitmentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -38,7 +61,7 @@ class CommitmentFilter(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("e.g. taxi boats")}),
     )
     status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=Status.choices, empty_label=_("Any status")
+        label=_("Status"), choices=Status.choices, empty_label=_("Any status"), widget=QuickSelect
     )
     actor = django_filters.ModelChoiceFilter(
         label=_("Who"),
@@ -47,6 +70,7 @@ class CommitmentFilter(django_filters.FilterSet):
         queryset=Actor.objects.public().order_by("name"),
         empty_label=_("Anyone"),
         distinct=True,
+        widget=QuickSelect,
     )
     topic = django_filters.ModelChoiceFilter(
         label=_("Topic"),
@@ -55,12 +79,14 @@ class CommitmentFilter(django_filters.FilterSet):
         queryset=Topic.objects.public().order_by("name"),
         empty_label=_("Any topic"),
         distinct=True,
+        widget=QuickSelect,
     )
     flagged = django_filters.ChoiceFilter(
         label=_("Flags"),
         choices=[("yes", _("Flagged by the machine")), ("no", _("Not flagged"))],
         empty_label=_("Flagged or not"),
         method="filter_flagged",
+        widget=QuickSelect,
     )
     made_from = django_filters.DateFilter(
         label=_("Made on or after"),
@@ -79,6 +105,7 @@ class CommitmentFilter(django_filters.FilterSet):
         choices=Sort.CHOICES,
         empty_label=None,
         method="order",
+        widget=QuickSelect,
     )
 
     def search(self, queryset, name, value):

@@ -200,9 +200,10 @@ class TimelinePage:
 
 
 def _sources_prefetch(lookup: str = "sources") -> Prefetch:
-    return Prefetch(
-        lookup, queryset=Source.objects.public().order_by("published_on", "title", "pk")
-    )
+    """The sources of public steps, statements or figures: public by definition (a source
+    is public through what cites it), so no ``public()`` filter here; it would cost a scan
+    of every source's citations per page."""
+    return Prefetch(lookup, queryset=Source.objects.order_by("published_on", "title", "pk"))
 
 
 def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bool = False):
