@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import threading
 import time
 
 from django.conf import settings
@@ -62,7 +61,9 @@ KEY_PREFIX = "public"
 # --- The version ----------------------------------------------------------------------
 
 
-class _Memo(threading.local):
+class _Memo:
+    """The last version this process read (shared by its threads)."""
+
     value: tuple[int, datetime.datetime] | None = None
     read_at: float = 0.0
 
