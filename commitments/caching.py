@@ -85,6 +85,22 @@ def public_version() -> tuple[int, datetime.datetime] | None:
     return value
 
 
+def lock_public_version() -> None:
+    """Lock the public version's row until the transaction ends (PostgreSQL).
+
+    Every write to a public table locks it (its trigger runs before the statement), and a
+    writer holds it until commit. A transaction that locks rows itself
+    (``select_for_update``) and writes afterwards calls this first: locks are then always
+    taken version first, and two writers wait for each other instead of deadlocking
+    (an editor's save locking a commitment while the stall job, holding the version,
+    checks a flag's reference to that commitment)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM commitments_publicversion WHERE id = 1 FOR UPDATE")
+
+
 # --- The middleware -------------------------------------------------------------------
 
 

@@ -414,3 +414,60 @@ def test_two_processes_both_serve_fresh_pages_after_a_write(two_servers, world):
         assert fetch(base, page, **{"If-None-Match": etag})[0] == 200
         fresh = fetch(base, page)[1]["ETag"]
         assert fetch(base, page, **{"If-None-Match": fresh})[0] == 304
+
+
+# --- Writers wait for each other, never deadlock -----------------------------------------
+
+
+def test_a_save_waits_for_a_job_holding_the_version_instead_of_deadlocking(
+    transactional_db, make_commitment, make_source
+):
+    """The stall job's shape: a transaction that has written (so holds the version) and
+    then needs a key-share lock on a commitment (a new flag's reference to it). An
+    editor's status update meanwhile locks that commitment. Without the version taken
+    first by the service, this is a deadlock (PostgreSQL aborts one of them)."""
+    import threading
+
+    import psycopg
+    from django.db import connection as django_connection
+
+    source = make_source()
+    commitment = make_commitment(made_in=source)
+    db = django_connection.settings_dict
+    job = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=False
+    )
+    outcome = {}
+
+    def editor_saves():
+        from django.db import connection as thread_connection
+
+        try:
+            services.status_update_create(
+                commitment=commitment,
+                status="broken",
+                effective_on=datetime.date(2025, 9, 1),
+                description="Abandoned.",
+                sources=[source],
+            )
+            outcome["editor"] = "saved"
+        except Exception as error:  # noqa: BLE001
+            outcome["editor"] = repr(error)
+        finally:
+            thread_connection.close()
+
+    try:
+        job.execute("SET lock_timeout = '10s'")
+        job.execute("UPDATE commitments_topic SET name = name")  # the job has written
+        editor = threading.Thread(target=editor_saves)
+        editor.start()
+        time.sleep(1.5)  # the editor is now waiting for the version, holding nothing
+        assert editor.is_alive()
+        job.execute(
+            "SELECT 1 FROM commitments_commitment WHERE id = %s FOR KEY SHARE", [commitment.pk]
+        )
+        job.commit()
+        editor.join(timeout=20)
+    finally:
+        job.close()
+    assert outcome == {"editor": "saved"}

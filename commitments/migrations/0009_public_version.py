@@ -1,7 +1,7 @@
 """The public version: one row that every write to a table the public reads bumps, in the
 writing transaction (``commitments.caching`` keys its validators and server cache on it).
 
-PostgreSQL: one statement-level trigger per table (AFTER INSERT, UPDATE, DELETE and
+PostgreSQL: one statement-level trigger per table (BEFORE INSERT, UPDATE, DELETE and
 TRUNCATE, FOR EACH STATEMENT), so writes the ORM's signals never see (the stall job's raw
 SQL, ``queryset.update()``, ``bulk_create``) bump it too. SQLite (the embedded default):
 row-level triggers, its only kind, doing the same.
@@ -58,9 +58,13 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
+# BEFORE the statement: the version row is locked before the statement locks any row of
+# its own, so a transaction never waits for the version while holding rows another
+# writer needs (services that lock rows with SELECT ... FOR UPDATE take it first too:
+# ``commitments.caching.lock_public_version``).
 PG_TRIGGER = """
 CREATE TRIGGER {table}_public_version
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION commitments_bump_public_version();
 """
 
