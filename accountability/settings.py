@@ -2,7 +2,7 @@
 
 Every setting that differs between machines comes from an environment variable. With
 none set, the project runs on one machine with no servers at all: SQLite in a file under
-``var/``, Celery on kombu's filesystem transport, and a local-memory cache. Set
+``var/``, Celery on kombu's filesystem transport, and a file cache there. Set
 ``DATABASE_URL`` and ``CELERY_BROKER_URL`` (and ``REDIS_URL`` for the cache) and the
 same code runs on PostgreSQL and Redis.
 """
@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it stores the final answer (cookies and all) and a hit skips the rest.
+    "commitments.caching.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "commitments.middleware.api_errors_as_json",
     "commitments.middleware.refuse_nul_bytes",
@@ -150,15 +152,27 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
             "KEY_PREFIX": "accountability",
         }
     }
-elif CACHE_URL.startswith("file://"):
+elif CACHE_URL.startswith("locmem://"):
+    # One cache per process: only for a single process (the page cache stays right, as its
+    # keys hold the public version, but each process renders every page itself).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # A file cache every process on the machine shares: the embedded default (in var/cache)
+    # or CACHE_URL=file:///path.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": CACHE_URL.removeprefix("file://"),
+            "LOCATION": CACHE_URL.removeprefix("file://") or str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# HTTP caching of public answers (commitments/caching.py): how long browsers and proxies
+# may keep them, how long they may serve a stale copy while they revalidate, and how long
+# a process may reuse the public version it read (0: read on every request; otherwise a
+# write shows up to that many seconds late on each process).
+PUBLIC_MAX_AGE = env_int("PUBLIC_MAX_AGE", 60)
+PUBLIC_STALE_WHILE_REVALIDATE = env_int("PUBLIC_STALE_WHILE_REVALIDATE", 60)
+PUBLIC_VERSION_SECONDS = env_int("PUBLIC_VERSION_SECONDS", 0)
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -878,3 +878,21 @@ class Revision(models.Model):
     @property
     def is_correction(self) -> bool:
         return self.kind == self.Kind.CORRECTION
+
+
+class PublicVersion(models.Model):
+    """One row: a number that changes with every write to anything the public reads, and
+    the second it last changed. Never written by the app: database triggers (migration
+    0009) bump it inside the writing transaction, so a new version becomes visible exactly
+    when the change does. ``commitments.caching`` builds validators and cache keys on it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(_("version"))
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("public version")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="public_version_one_row")]
+
+    def __str__(self):
+        return f"Public version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

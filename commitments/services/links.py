@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ..caching import lock_public_version
 from ..models import FlagReason, Source
 from ..safety import is_web_address, same_site
 
@@ -128,6 +129,7 @@ def source_link_results_record(
     """Write check results (by source id) in one statement. A source failing
     ``LINK_CHECK_UNAVAILABLE_AFTER`` checks in a row becomes unavailable; one success
     makes it online again."""
+    lock_public_version()
     sources = list(Source.objects.select_for_update().filter(pk__in=results).order_by("pk"))
     for source in sources:
         result = results[source.pk]

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..caching import lock_public_version
 from ..models import (
     Actor,
     Commitment,
@@ -54,6 +55,7 @@ def commitment_publish(*, commitment: Commitment, published_by) -> Commitment:
     errors = _only_publishers(published_by)
     if errors:
         raise ValidationError(errors)
+    lock_public_version()
     locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
     if locked.is_published:
         return locked
@@ -76,6 +78,7 @@ def commitment_unpublish(*, commitment: Commitment, unpublished_by) -> Commitmen
     errors = _only_publishers(unpublished_by)
     if errors:
         raise ValidationError(errors)
+    lock_public_version()
     locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
     if not locked.is_published:
         return locked

@@ -11,6 +11,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..caching import lock_public_version
 from ..dates import DatePrecision, end_of_period, format_vague_date, start_of_period
 from ..models import Commitment, Source, Status, StatusUpdate
 
@@ -236,6 +237,7 @@ def status_update_create(
     sources = list(sources or [])
     given = commitment
     # Lock first: the checks below read the commitment's state.
+    lock_public_version()
     commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
     errors = status_update_errors(
         commitment=commitment,

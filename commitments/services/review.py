@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..caching import lock_public_version
 from ..models import Flag
 
 RESOLVE_PERMISSION = "commitments.resolve_flag"
@@ -28,6 +29,7 @@ def flag_acknowledge(*, flag: Flag, by, note: str = "") -> Flag:
     errors = _may_review(by)
     if errors:
         raise ValidationError(errors)
+    lock_public_version()
     locked = Flag.objects.select_for_update().get(pk=flag.pk)
     if locked.resolved_at is not None:
         raise ValidationError({"acknowledged_at": _("This flag is already resolved.")})
@@ -47,6 +49,7 @@ def flag_resolve(*, flag: Flag, by, note: str) -> Flag:
         errors["resolution_note"] = _("Say how the flag was dealt with.")
     if errors:
         raise ValidationError(errors)
+    lock_public_version()
     locked = Flag.objects.select_for_update().get(pk=flag.pk)
     if locked.resolved_at is not None:
         raise ValidationError({"resolved_at": _("This flag is already resolved.")})

@@ -35,6 +35,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..caching import lock_public_version
 from ..dates import format_vague_date
 from ..models import (
     Actor,
@@ -352,6 +353,7 @@ def revision_submit(*, obj, after: dict[str, Any], kind: str, reason: str, by) -
         }
     if errors:
         raise ValidationError(errors)
+    lock_public_version()
     stored = model._default_manager.select_for_update().get(pk=obj.pk)
     changes = revision_changes(obj=stored, after=after)
     if not changes:
@@ -387,6 +389,7 @@ def _only_publishers(user) -> None:
 
 
 def _lock_proposed(revision: Revision) -> Revision:
+    lock_public_version()
     locked = Revision.objects.select_for_update().get(pk=revision.pk)
     if locked.state != Revision.State.PROPOSED:
         raise ValidationError(
@@ -441,6 +444,7 @@ def revision_apply(*, revision: Revision, by, note: str = "") -> Revision:
     _only_publishers(by)
     locked = _lock_proposed(revision)
     model = locked.content_type.model_class()
+    lock_public_version()
     obj = model._default_manager.select_for_update().filter(pk=locked.object_id).first()
     if obj is None:
         raise ValidationError({"state": _("The record this change is to has been deleted.")})

@@ -60,7 +60,9 @@ def test_an_editors_quote_change_waits_for_a_publisher_then_shows_in_the_history
     publisher.wait_for_selector("text=Applied: the change is public.")
     publisher_context.close()
 
-    public.goto(f"{url}{commitment.get_absolute_url()}")
+    # The reader's browser may keep its copy for PUBLIC_MAX_AGE seconds; reloading asks
+    # the server again (If-None-Match), which answers with the change at once.
+    public.reload()
     assert "[sic]" in public.locator("main").inner_text()
     public.click("text=Change history")
     public.wait_for_url(f"**{commitment.get_absolute_url()}changes/")

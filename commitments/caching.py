@@ -1,0 +1,239 @@
+"""HTTP caching of everything public, always right: one middleware, first in the stack.
+
+Every public answer (pages, HTMX fragments, feeds, sitemap, robots.txt, exports, the API)
+that is a 200 gets ``Cache-Control: public, max-age=PUBLIC_MAX_AGE,
+stale-while-revalidate=PUBLIC_STALE_WHILE_REVALIDATE``, a weak ``ETag`` and a
+``Last-Modified``, and a conditional repeat (``If-None-Match``, ``If-Modified-Since``) is
+answered 304 before any view runs. Rendered pages are kept in Django's cache (Redis, or
+the file cache every process shares: see settings), except downloads, streams and big
+bodies.
+
+Freshness comes from one number, the public version (``PublicVersion``): database
+triggers (migration 0009) bump it in the same transaction as any write to a table the
+public reads. Each request reads it (one query), and both the ETag and the server cache
+key contain it, so a committed write makes the next request on every process miss, with
+no cache deletes. ``PUBLIC_VERSION_SECONDS`` (default 0: read on every request) lets a
+process reuse the number it read for that many seconds: then a write shows up to that
+many seconds late on that process.
+
+Never cached, anywhere: requests from a signed-in session or carrying messages (staff:
+``Cache-Control: private, no-store``, no validators, the cache neither read nor written),
+answers that set a cookie, answers a view marked private or no-store (a draft preview),
+anything but GET and HEAD, anything under ``/admin/`` or the static files, any status but
+200.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import (
+    get_cache_key,
+    get_conditional_response,
+    learn_cache_key,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.http import http_date
+from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
+
+#: Request headers a public answer may depend on besides its address: HTMX asks the same
+#: address for a fragment. Every public answer names them in ``Vary``.
+VARY_ON = ("HX-Request", "HX-History-Restore-Request")
+#: Never public: the editors' side and the static files (whitenoise has its own headers).
+PRIVATE_PREFIXES = ("/admin/",)
+#: The server cache keeps a rendered answer this long; a write makes it unreachable
+#: earlier (its key holds the version).
+SERVER_CACHE_SECONDS = 60 * 60
+#: Bodies over this size are not kept in the server cache (exports; they stream).
+SERVER_CACHE_MAX_BYTES = 1024 * 1024
+KEY_PREFIX = "public"
+
+
+# --- The version ----------------------------------------------------------------------
+
+
+class _Memo:
+    """The last version this process read (shared by its threads)."""
+
+    value: tuple[int, datetime.datetime] | None = None
+    read_at: float = 0.0
+
+
+_memo = _Memo()
+
+
+def public_version() -> tuple[int, datetime.datetime] | None:
+    """The current public version and when it last changed; None when the row is missing
+    (a database just emptied: nothing is cached until the next write creates it)."""
+    from .models import PublicVersion
+
+    seconds = settings.PUBLIC_VERSION_SECONDS
+    now = time.monotonic()
+    if seconds > 0 and _memo.value is not None and now - _memo.read_at < seconds:
+        return _memo.value
+    value = PublicVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    _memo.value, _memo.read_at = value, now
+    return value
+
+
+def lock_public_version() -> None:
+    """Lock the public version's row until the transaction ends (PostgreSQL).
+
+    Every write to a public table locks it (its trigger runs before the statement), and a
+    writer holds it until commit. A transaction that locks rows itself
+    (``select_for_update``) and writes afterwards calls this first: locks are then always
+    taken version first, and two writers wait for each other instead of deadlocking
+    (an editor's save locking a commitment while the stall job, holding the version,
+    checks a flag's reference to that commitment)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM commitments_publicversion WHERE id = 1 FOR UPDATE")
+
+
+# --- The middleware -------------------------------------------------------------------
+
+
+def is_public(request: HttpRequest) -> bool:
+    path = request.path_info
+    return (
+        request.method in ("GET", "HEAD")
+        and not path.startswith(PRIVATE_PREFIXES)
+        and not path.startswith("/" + settings.STATIC_URL.lstrip("/"))
+    )
+
+
+def is_staff_request(request: HttpRequest) -> bool:
+    """A signed-in session (only staff have accounts) or pending messages: never served
+    from a cache, never stored. Decided from the cookies, so an anonymous reader costs no
+    session query."""
+    return (
+        settings.SESSION_COOKIE_NAME in request.COOKIES
+        or getattr(settings, "MESSAGES_COOKIE_NAME", "messages") in request.COOKIES
+    )
+
+
+def private_no_store(response: HttpResponse) -> HttpResponse:
+    for header in ("ETag", "Last-Modified", "Expires"):
+        if header in response:
+            del response[header]
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def etag_for(request: HttpRequest, version: int) -> str:
+    """A weak ETag: the version and this answer's identity (address, the headers public
+    answers vary on, the language). Weak, because exports stamp the time they were made
+    and compression may change the bytes: the same version means the same content."""
+    identity = "\n".join(
+        [
+            request.build_absolute_uri(),
+            *(request.headers.get(name, "") for name in VARY_ON),
+            get_language() or "",
+        ]
+    )
+    digest = hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
+    return f'W/"{version}-{digest}"'
+
+
+def public_headers(response: HttpResponse, etag: str, last_modified: int) -> HttpResponse:
+    patch_vary_headers(response, VARY_ON)
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.PUBLIC_MAX_AGE,
+        stale_while_revalidate=settings.PUBLIC_STALE_WHILE_REVALIDATE,
+    )
+    response["ETag"] = etag
+    # Never later than the answer itself (RFC 9110, 8.8.2.1); while changed_at is ahead of
+    # the clock (many writes in a few seconds) the date sent is now, which only means
+    # fewer 304s.
+    response["Last-Modified"] = http_date(min(last_modified, int(time.time())))
+    return response
+
+
+def _storable(response: HttpResponse) -> bool:
+    """Kept in the server cache: whole pages, not streams, downloads or big bodies."""
+    return not (
+        response.streaming
+        or response.has_header("Content-Disposition")
+        or len(response.content) > SERVER_CACHE_MAX_BYTES
+    )
+
+
+def _cache_call(method, *args):
+    """The cache is an optimisation: when it fails, the page is rendered as if it missed."""
+    try:
+        return method(*args)
+    except Exception:  # noqa: BLE001 (any backend's error degrades to no cache)
+        logger.warning("Page cache unavailable", exc_info=True)
+        return None
+
+
+class PublicCacheMiddleware:
+    """First in ``MIDDLEWARE``: it sees the final answer, cookies and all, and a cached
+    answer skips everything below it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_public(request):
+            return self.get_response(request)
+        if is_staff_request(request):
+            response = self.get_response(request)
+            if response.status_code < 400:
+                private_no_store(response)
+            return response
+
+        current = public_version()
+        if current is None:
+            return self.get_response(request)
+        version, changed_at = current
+        etag = etag_for(request, version)
+        last_modified = int(changed_at.timestamp())
+
+        if request.headers.get("If-None-Match", "").strip() != "*":
+            conditional = get_conditional_response(
+                request, etag=etag, last_modified=last_modified
+            )
+            if conditional is not None:
+                if conditional.status_code == 304:
+                    public_headers(conditional, etag, last_modified)
+                return conditional
+
+        key_prefix = f"{KEY_PREFIX}.{version}"
+        key = _cache_call(get_cache_key, request, key_prefix, "GET", cache)
+        if key is not None:
+            cached = _cache_call(cache.get, key)
+            if cached is not None:
+                cached["X-Cache"] = "hit"
+                return cached
+
+        response = self.get_response(request)
+        if response.status_code != 200:
+            return response
+        cache_control = response.get("Cache-Control", "")
+        if response.cookies or "private" in cache_control or "no-store" in cache_control:
+            return private_no_store(response)
+        public_headers(response, etag, last_modified)
+        if request.method == "GET" and _storable(response):
+            if hasattr(response, "render") and callable(response.render):
+                response.render()
+            key = _cache_call(
+                learn_cache_key, request, response, SERVER_CACHE_SECONDS, key_prefix, cache
+            )
+            if key is not None:
+                _cache_call(cache.set, key, response, SERVER_CACHE_SECONDS)
+        response["X-Cache"] = "miss"
+        return response
