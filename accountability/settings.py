@@ -170,6 +170,9 @@ else:
 # may keep them, how long they may serve a stale copy while they revalidate, and how long
 # a process may reuse the public version it read (0: read on every request; otherwise a
 # write shows up to that many seconds late on each process).
+# PUBLIC_CACHE=0 renders every public answer (headers and 304s stay): for the benchmark's
+# uncached figures.
+PUBLIC_CACHE = env_bool("PUBLIC_CACHE", True)
 PUBLIC_MAX_AGE = env_int("PUBLIC_MAX_AGE", 60)
 PUBLIC_STALE_WHILE_REVALIDATE = env_int("PUBLIC_STALE_WHILE_REVALIDATE", 60)
 PUBLIC_VERSION_SECONDS = env_int("PUBLIC_VERSION_SECONDS", 0)

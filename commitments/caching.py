@@ -213,7 +213,8 @@ class PublicCacheMiddleware:
                 return conditional
 
         key_prefix = f"{KEY_PREFIX}.{version}"
-        key = _cache_call(get_cache_key, request, key_prefix, "GET", cache)
+        use_cache = settings.PUBLIC_CACHE
+        key = _cache_call(get_cache_key, request, key_prefix, "GET", cache) if use_cache else None
         if key is not None:
             cached = _cache_call(cache.get, key)
             if cached is not None:
@@ -227,7 +228,7 @@ class PublicCacheMiddleware:
         if response.cookies or "private" in cache_control or "no-store" in cache_control:
             return private_no_store(response)
         public_headers(response, etag, last_modified)
-        if request.method == "GET" and _storable(response):
+        if use_cache and request.method == "GET" and _storable(response):
             if hasattr(response, "render") and callable(response.render):
                 response.render()
             key = _cache_call(

@@ -471,3 +471,12 @@ def test_a_save_waits_for_a_job_holding_the_version_instead_of_deadlocking(
     finally:
         job.close()
     assert outcome == {"editor": "saved"}
+
+
+def test_public_cache_off_renders_every_time_but_keeps_validators(client, settings, seeded):
+    settings.PUBLIC_CACHE = False
+    first = client.get("/commitments/")
+    second = client.get("/commitments/")
+    assert first["X-Cache"] == second["X-Cache"] == "miss"
+    assert first["ETag"] == second["ETag"]
+    assert client.get("/commitments/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
