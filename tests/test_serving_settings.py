@@ -5,10 +5,13 @@ is believed only behind a trusted proxy."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 
 import pytest
 
-from tests.embedded import embedded_environment, manage
+from tests.embedded import ROOT, embedded_environment, manage
 
 SHOW = (
     "import json; from django.conf import settings as s; print('SETTINGS', json.dumps({"
@@ -72,3 +75,21 @@ def test_forwarded_proto_is_believed_only_behind_a_trusted_proxy(tmp_path):
 def test_debug_is_on_only_when_asked(tmp_path):
     assert settings_with(tmp_path, DEBUG="1")["debug"] is True
     assert settings_with(tmp_path, DEBUG="0")["debug"] is False
+
+
+def test_deploy_check_over_plain_http_names_only_the_https_settings(tmp_path):
+    """With an https SITE_URL the check is clean (tests/test_embedded.py); over plain http
+    it must still name exactly what https would switch on, and nothing else."""
+    env = embedded_environment(tmp_path) | {"ALLOWED_HOSTS": "tracker.example.org"}
+    for name in ("DEBUG", "SITE_URL", "SECRET_KEY"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    named = set(re.findall(r"\(security\.(W\d+)\)", result.stdout + result.stderr))
+    assert named == {"W004", "W008", "W012", "W016"}
