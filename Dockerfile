@@ -8,4 +8,4 @@ RUN DEBUG=0 SECRET_KEY=build-only python manage.py collectstatic --noinput --ver
 RUN useradd --create-home tracker && mkdir -p /app/var && chown -R tracker /app/var
 USER tracker
 EXPOSE 8000
-CMD ["gunicorn", "accountability.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "4", "--http1-header-read-timeout", "10000", "--access-log", "accountability.wsgi:application"]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/accountability
 
-.PHONY: run test venv venv-dev lint bench bench-web clean
+.PHONY: run test venv venv-dev lint bench bench-web bench-idle clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,8 @@ venv: $(VENV)/.runtime
 venv-dev: $(VENV)/.dev
 
 ## Serve the app at http://127.0.0.1:8000/ with a Celery worker and beat. Ctrl-C stops all.
+## As production serves: granian, DEBUG off (DEBUG=1 to turn it on), a secret key made on
+## first run and kept in var/secret_key, hashed static files.
 ## No variables: SQLite in var/ and a broker that needs no server. Set DATABASE_URL and
 ## CELERY_BROKER_URL for PostgreSQL and Redis.
 run: venv
@@ -44,6 +46,10 @@ bench: venv
 BENCH_WEB_SIZES ?= seed,10000,100000
 bench-web: venv-dev
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(BIN)/python bench/web.py --sizes $(BENCH_WEB_SIZES)
+
+## Idle and slow-header clients against granian, uvicorn, gunicorn gthread and sync (wrk).
+bench-idle: venv-dev
+	$(BIN)/python bench/idle_clients.py
 
 lint: venv-dev
 	$(BIN)/ruff check .

@@ -58,15 +58,47 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 # --- Core -------------------------------------------------------------------------------
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "django-insecure-local-development-key-only-never-in-production"
+# Production by default: DEBUG is off unless DEBUG=1 is set.
+DEBUG = env_bool("DEBUG", False)
+
+
+def secret_key_from(path: Path) -> str:
+    """The key kept in ``path``, made on first use: 50 random characters, mode 600. Written
+    to a temporary file and linked into place, so processes starting together (web, worker,
+    beat) all read the one key that won."""
+    if not path.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(get_random_secret_key())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(
+            f"{path} holds no usable secret key: delete it or set SECRET_KEY"
+        )
+    return key
+
+
+# Given: used as is. Not given: generated on first run and kept in VAR_DIR/secret_key.
+SECRET_KEY = os.environ.get("SECRET_KEY") or secret_key_from(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address `make run` serves (Procfile), and by default the public address too.
+WEB_HOST = os.environ.get("WEB_HOST") or "127.0.0.1"
+WEB_PORT = env_int("WEB_PORT", 8000)
+_SERVED_HOST = "localhost" if WEB_HOST in {"0.0.0.0", "::", "[::]"} else WEB_HOST
+SITE_URL = (os.environ.get("SITE_URL") or f"http://{_SERVED_HOST}:{WEB_PORT}").rstrip("/")
+# Whether readers reach the site over https; the HTTPS-only settings below follow it.
+SITE_IS_HTTPS = SITE_URL.lower().startswith("https://")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -81,6 +113,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    # Only for its templates and static files: the API docs page then loads Swagger UI
+    # from this site rather than a CDN, so the Content-Security-Policy needs no exception.
+    "ninja",
     "django_filters",
     "simple_history",
     "django_otp",
@@ -93,9 +128,14 @@ MIDDLEWARE = [
     # First: it stores the final answer (cookies and all) and a hit skips the rest.
     "commitments.caching.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "accountability.headers.PermissionsPolicyMiddleware",
+    "accountability.headers.ContentSecurityPolicyMiddleware",
     "commitments.middleware.api_errors_as_json",
     "commitments.middleware.refuse_nul_bytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below whitenoise (static files come precompressed from there); above everything that
+    # writes a body. Compresses only cookie-less requests outside the admin (BREACH).
+    "accountability.headers.PublicGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -224,27 +264,28 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Whitenoise serves from here once `collectstatic` has run (make run does); until then the
-# finders serve in development and tests.
+# Whitenoise serves from here once `collectstatic` has run (make run and the Dockerfile run
+# it). Always the manifest storage (hashed, compressed names, cached for ever), whatever
+# DEBUG says, so a `collectstatic` made with DEBUG on serves with DEBUG off too; with DEBUG
+# on, Django links the plain names and whitenoise finds them through the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# --- Security (the `check --deploy` list is clean when DEBUG is off) --------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 30)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# --- Security (the `check --deploy` list is clean when SITE_URL is https) ----------------
+# X-Forwarded-Proto is believed only when TRUSTED_PROXY says a proxy in front sets it (and
+# overwrites what the client sent): compose's nginx does. Published directly, a client
+# could claim https with it.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY else None
+# HTTPS-only settings follow SITE_URL's scheme (https: on, http: off); each can be set.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SITE_IS_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SITE_IS_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SITE_IS_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30 if SITE_IS_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SITE_IS_HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # Preloading is a deliberate, hard-to-undo choice per domain: off unless asked for, and the
 # deploy check's reminder about it is silenced while it is off.
@@ -252,6 +293,33 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4; accountability.headers adds the two exceptions: the
+# admin may use inline style attributes, and the embed card may be framed by any site).
+# Nothing inline on public pages: scripts and styles come from /static/ only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Features no page uses, refused for the page and anything it frames.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture",
+        "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment",
+        "publickey-credentials-get", "serial", "usb", "xr-spatial-tracking",
+    )
+}  # fmt: skip
 
 # --- Email ------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -357,4 +425,6 @@ if os.environ.get("PYTEST_VERSION") or os.environ.get("DJANGO_TESTING"):
     # Two-factor sign-in likewise: the tests of it turn it on.
     AXES_ENABLED = False
     REQUIRE_2FA = False
+    # Pages render in tests without a `collectstatic` first (pytest-django turns DEBUG off).
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

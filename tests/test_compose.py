@@ -9,6 +9,22 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SETTINGS_SOURCE = (ROOT / "accountability" / "settings.py").read_text()
+NGINX = (ROOT / "deploy" / "nginx.conf").read_text()
+
+
+def nginx_directives(block: str) -> dict[str, list[str]]:
+    """``name value...;`` lines of the nginx configuration inside the first block named
+    ``block`` (e.g. ``location /``), comments dropped; repeated names are joined."""
+    text = re.sub(r"#.*", "", NGINX)
+    start = text.index(block + " {") + len(block) + 2
+    depth, end = 1, start
+    while depth:
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        end += 1
+    found: dict[str, list[str]] = {}
+    for statement in re.findall(r"^\s*([a-z_0-9]+)\s+([^;{}]*);", text[start:end], re.M):
+        found.setdefault(statement[0], []).append(statement[1].strip())
+    return found
 
 
 def test_compose_has_the_five_services_with_health_checks():
@@ -21,8 +37,9 @@ def test_compose_has_the_five_services_with_health_checks():
 
 def test_app_services_run_the_right_commands():
     services = COMPOSE["services"]
-    assert services["web"]["command"][0] == "gunicorn"
-    assert "accountability.wsgi" in services["web"]["command"]
+    web = services["web"]["command"]
+    assert web[:3] == ["granian", "--interface", "wsgi"]
+    assert web[-1] == "accountability.wsgi:application"
     assert services["worker"]["command"][:4] == ["celery", "--app", "accountability", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "--app", "accountability", "beat"]
     assert services["beat"].get("deploy", {}).get("replicas") == 1
@@ -58,3 +75,46 @@ def test_app_urls_point_at_the_compose_services():
     assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
     assert env["REDIS_URL"].startswith("redis://redis:6379/")
     assert env["DEBUG"] == "0"
+
+
+def test_web_is_granian_as_in_the_procfile_and_reached_only_through_the_proxy():
+    services = COMPOSE["services"]
+    procfile = (ROOT / "Procfile").read_text()
+    web_line = next(line for line in procfile.splitlines() if line.startswith("web:"))
+    assert web_line.split()[1:4] == ["granian", "--interface", "wsgi"]
+    assert "accountability.wsgi:application" in web_line
+    assert "ports" not in services["web"], "only the proxy may publish a port"
+    assert services["web"]["expose"] == ["8000"]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert proxy["ports"] == ["8000:80"]
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    assert proxy["healthcheck"]["test"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert '"granian", "--interface", "wsgi"' in dockerfile
+
+
+def test_the_proxy_buffers_cuts_off_slow_clients_and_sets_the_forwarded_headers():
+    upstream = nginx_directives("upstream app")
+    assert upstream["server"] == ["web:8000"]
+    http = nginx_directives("http")
+    for name in ("client_header_timeout", "client_body_timeout"):
+        seconds = int(http[name][0].removesuffix("s"))
+        assert 0 < seconds <= 30, name
+    location = nginx_directives("location /")
+    assert location["proxy_pass"] == ["http://app"]
+    assert location.get("proxy_buffering", ["on"]) == ["on"]
+    assert location.get("proxy_request_buffering", ["on"]) == ["on"]
+    headers = dict(value.split(None, 1) for value in location["proxy_set_header"])
+    assert headers["X-Forwarded-Proto"] == "$scheme"  # overwritten, never passed through
+    assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
+    assert headers["Host"] == "$host"
+    assert "proxy_read_timeout" in location and "proxy_connect_timeout" in location
+
+
+def test_the_app_trusts_exactly_the_one_proxy_compose_puts_in_front():
+    env = COMPOSE["services"]["web"]["environment"]
+    assert env["TRUSTED_PROXY"] == "1"
+    assert env["TRUSTED_PROXY_COUNT"] == "1"
+    assert "SECURE_SSL_REDIRECT" not in env  # follows SITE_URL's scheme

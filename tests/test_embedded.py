@@ -3,21 +3,18 @@ kombu's filesystem broker. Started here the way `make run` starts it."""
 
 from __future__ import annotations
 
-import socket
+import re
+import stat
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
 
 from tests.embedded import BIN, ROOT, embedded_environment, manage
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.serving import prepare_like_make_run, web_server
 
 
 @pytest.fixture
@@ -25,58 +22,44 @@ def embedded_env(tmp_path):
     return embedded_environment(tmp_path / "var")
 
 
-def wait_for(url: str, seconds: float = 30) -> bytes:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return response.read()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
-
-
 def test_embedded_default_migrates_seeds_and_serves_commitments(embedded_env, tmp_path):
-    manage(embedded_env, "migrate", "--noinput")
-    manage(embedded_env, "load_seeds")
+    """`make run` with no variables: SQLite, the filesystem broker, DEBUG off, a secret key
+    made in var/, hashed static files, granian from the Procfile, the product's 404 page."""
+    prepare_like_make_run(embedded_env)
     out = manage(
         embedded_env,
         "shell",
         "--no-imports",
         "-c",
         "from django.db import connection; from django.conf import settings; "
-        "print(connection.vendor, settings.CELERY_BROKER_URL)",
+        "print(connection.vendor, settings.CELERY_BROKER_URL, settings.DEBUG)",
     )
-    assert out.split() == ["sqlite", "filesystem://"]
+    assert out.split() == ["sqlite", "filesystem://", "False"]
     assert (tmp_path / "var" / "db.sqlite3").exists()
+    assert stat.S_IMODE((tmp_path / "var" / "secret_key").stat().st_mode) == 0o600
 
-    port = free_port()
-    web = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "accountability.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
-        cwd=ROOT,
-        env=embedded_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        html = wait_for(f"http://127.0.0.1:{port}/commitments/").decode()
+    with web_server(embedded_env) as base:
+        html = fetch(f"{base}/commitments/").decode()
         assert "one in, one out" in html
         assert "Intercept the &quot;taxi boats&quot;" in html
-        detail = wait_for(f"http://127.0.0.1:{port}/commitments/intercept-taxi-boats/").decode()
+        detail = fetch(f"{base}/commitments/intercept-taxi-boats/").decode()
         assert "Timeline" in detail
-        css = wait_for(f"http://127.0.0.1:{port}/static/css/site.css")
-        assert b".badge" in css
-    finally:
-        web.terminate()
-        web.wait(timeout=10)
+        stylesheet = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', detail)
+        assert stylesheet, "static files are not the hashed manifest names"
+        assert b".badge" in fetch(base + stylesheet.group(1))
+
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            fetch(f"{base}/no-such-page/")
+        assert missing.value.code == 404
+        page = missing.value.read().decode()
+        assert "There is no page at this address" in page  # templates/404.html
+        assert "URLconf" not in page and "DEBUG = True" not in page  # not Django's debug page
+        assert "unsafe-inline" not in missing.value.headers["Content-Security-Policy"]
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
 
 
 def test_embedded_worker_runs_tasks_on_the_filesystem_broker(embedded_env, tmp_path):
@@ -126,6 +109,7 @@ def test_production_checklist_is_clean_when_debug_is_off(embedded_env):
         embedded_env, DEBUG="0", SECRET_KEY="x" * 20 + "-a-long-random-production-key-" + "y" * 20
     )
     env["ALLOWED_HOSTS"] = "tracker.example.org"
+    env["SITE_URL"] = "https://tracker.example.org"  # production is https
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -138,16 +122,21 @@ def test_production_checklist_is_clean_when_debug_is_off(embedded_env):
     assert "no issues" in result.stdout
 
 
-def test_debug_off_refuses_to_start_without_a_secret_key(embedded_env):
-    env = {key: value for key, value in embedded_env.items() if key != "SECRET_KEY"}
-    env["DEBUG"] = "0"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+def test_secret_key_is_made_on_first_run_kept_in_var_and_reused(embedded_env, tmp_path):
+    show = "from django.conf import settings; print('KEY', settings.SECRET_KEY)"
+
+    def key(env):
+        out = manage(env, "shell", "--no-imports", "-c", show)
+        return next(line for line in out.splitlines() if line.startswith("KEY ")).split()[1]
+
+    env = {name: value for name, value in embedded_env.items() if name != "SECRET_KEY"}
+    kept = tmp_path / "var" / "secret_key"
+    assert not kept.exists()
+    first = key(env)
+    assert len(first) >= 50
+    assert kept.read_text().strip() == first
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert key(env) == first  # the same key on the next run
+    assert key(dict(env, DEBUG="0")) == first
+    assert key(dict(env, SECRET_KEY="given-" + "k" * 50)) == "given-" + "k" * 50
+    assert kept.read_text().strip() == first

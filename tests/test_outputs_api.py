@@ -206,7 +206,9 @@ def test_the_api_never_answers_5xx(seeded, wsgi_app, label, mode):
         suppress_health_check=list(HealthCheck),
     )
     def check(case):
-        response = case.call()
+        # schemathesis asks for gzip (requests' default) but its in-process WSGI transport
+        # never decodes it; public answers are compressed, so ask for them plain.
+        response = case.call(headers={"Accept-Encoding": "identity"})
         assert response.status_code < 500, (case.formatted_path, case.query)
         if response.status_code >= 400:
             assert response.headers["content-type"][0].startswith("application/json")

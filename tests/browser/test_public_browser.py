@@ -4,6 +4,7 @@ the no-JavaScript fallback, and screenshots saved to test-artifacts/."""
 from __future__ import annotations
 
 import datetime
+import time
 
 import pytest
 
@@ -23,39 +24,50 @@ def _same_document(page) -> bool:
     return page.evaluate("window.__sameDocument === true")
 
 
+def _wait_until(page, expression: str, seconds: float = 10) -> None:
+    """Polls ``expression`` from outside the page. Playwright's ``wait_for_function`` builds
+    a function from the string inside the page, which the site's Content-Security-Policy
+    (no 'unsafe-eval') refuses, as it should."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {seconds} s: {expression}")
+        time.sleep(0.05)
+
+
 def test_filtering_updates_results_and_address_bar_and_back_restores(page, seeded_site):
     page.goto(f"{seeded_site.url}/commitments/")
-    page.wait_for_function("window.htmx !== undefined")
+    _wait_until(page, "window.htmx !== undefined")
     assert page.locator(ROWS).count() == 4
     _mark_document(page)
 
     page.select_option("#id_status", "stalled")
     page.wait_for_url("**/commitments/?status=stalled&sort=changed")
-    page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 2")
+    _wait_until(page, f"document.querySelectorAll('{ROWS}').length === 2")
     assert "one in, one out" not in page.locator("#results").inner_text()
 
     page.select_option("#id_status", "in_progress")
     page.wait_for_url("**/commitments/?status=in_progress&sort=changed")
-    page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 1")
+    _wait_until(page, f"document.querySelectorAll('{ROWS}').length === 1")
     assert "one in, one out" in page.locator("#results").inner_text()
     assert _same_document(page), "filtering reloaded the page instead of swapping results"
 
     page.go_back()
     page.wait_for_url("**/commitments/?status=stalled&sort=changed")
-    page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 2")
+    _wait_until(page, f"document.querySelectorAll('{ROWS}').length === 2")
     assert page.input_value("#id_status") == "stalled"
 
     page.go_back()
     page.wait_for_url("**/commitments/")
-    page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 4")
+    _wait_until(page, f"document.querySelectorAll('{ROWS}').length === 4")
 
 
 def test_search_box_updates_results_as_you_type(page, seeded_site):
     page.goto(f"{seeded_site.url}/commitments/")
-    page.wait_for_function("window.htmx !== undefined")
+    _wait_until(page, "window.htmx !== undefined")
     page.fill("#id_q", "returned")
     page.wait_for_url("**/commitments/?q=returned&sort=changed")
-    page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 1")
+    _wait_until(page, f"document.querySelectorAll('{ROWS}').length === 1")
     assert "one in, one out" in page.locator("#results").inner_text()
 
 
@@ -81,14 +93,14 @@ def test_load_earlier_events_appends_events(
             description=f"Step number {day + 1}.",
         )
     page.goto(f"{seeded_site.url}{commitment.get_absolute_url()}")
-    page.wait_for_function("window.htmx !== undefined")
+    _wait_until(page, "window.htmx !== undefined")
     events = page.locator("#timeline-events > li.event")
     assert events.count() == 20
     assert "Step number 30." in events.first.inner_text()
     _mark_document(page)
 
     page.get_by_role("link", name="Load earlier events").click()
-    page.wait_for_function("document.querySelectorAll('#timeline-events > li.event').length === 30")
+    _wait_until(page, "document.querySelectorAll('#timeline-events > li.event').length === 30")
     assert "Step number 1." in events.last.inner_text()
     assert page.get_by_role("link", name="Load earlier events").count() == 0
     assert _same_document(page)
