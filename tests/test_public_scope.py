@@ -209,15 +209,15 @@ def test_draft_only_material_is_on_no_public_output_until_the_draft_is_published
     for url in LISTINGS:
         response = get(client, url)
         assert response.status_code == 200, url
-        assert MARK not in response.content.decode(), url
-        assert "quokka" not in response.content.decode(), url
+        assert MARK not in response.getvalue().decode(), url
+        assert "quokka" not in response.getvalue().decode(), url
     for url in own_pages(scene):
         assert client.get(url).status_code == 404, url
 
     services.commitment_publish(commitment=scene["draft"], published_by=publisher)
 
     for url, expected in LISTINGS.items():
-        body = get(client, url).content.decode()
+        body = get(client, url).getvalue().decode()
         if expected is None:
             assert MARK not in body, url
         for text in expected or []:
