@@ -158,8 +158,16 @@ def commitment_export_rows(
     rows = (
         queryset.prefetch_related(None)
         .values(
-            "pk", "slug", "title", "summary", "status", "status_since",
-            "status_since_precision", "made_on", "made_precision", "deadline",
+            "pk",
+            "slug",
+            "title",
+            "summary",
+            "status",
+            "status_since",
+            "status_since_precision",
+            "made_on",
+            "made_precision",
+            "deadline",
             "deadline_precision",
         )
         .iterator(chunk_size=chunk_size)
@@ -167,7 +175,10 @@ def commitment_export_rows(
     while chunk := list(islice(rows, chunk_size)):
         ids = [row["pk"] for row in chunk]
         made_by, responsible, topics, open_flags = (
-            defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
+            defaultdict(list),
+            defaultdict(list),
+            defaultdict(list),
+            defaultdict(list),
         )
         by_role = {ActorRole.MADE_BY: made_by, ActorRole.RESPONSIBLE: responsible}
         for commitment_id, role, name in (
@@ -196,9 +207,7 @@ def commitment_export_rows(
                 "url": f"{url_prefix}{row['slug']}/",
                 "status": row["status"],
                 "status_label": labels.get(row["status"], row["status"]),
-                "status_since": iso_vague_date(
-                    row["status_since"], row["status_since_precision"]
-                ),
+                "status_since": iso_vague_date(row["status_since"], row["status_since_precision"]),
                 "made_on": iso_vague_date(row["made_on"], row["made_precision"]),
                 "made_by": made_by.get(pk, []),
                 "responsible": responsible.get(pk, []),

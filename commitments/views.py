@@ -21,7 +21,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from . import exports, selectors
-from .dates import iso_vague_date
 from .filters import commitment_filter
 from .models import Commitment, Revision
 
@@ -181,9 +180,7 @@ def commitment_changes(request: HttpRequest, slug: str):
         commitment=commitment,
         corrections_only=False,
     )
-    return render(
-        request, "commitments/changes.html", {"commitment": commitment, "page": page}
-    )
+    return render(request, "commitments/changes.html", {"commitment": commitment, "page": page})
 
 
 @require_safe

@@ -85,7 +85,8 @@ def test_csv_export_follows_the_list_filters_and_is_stamped(client, seeded):
 
 
 def test_json_export_follows_the_list_filters_and_names_ignored_ones(client, seeded):
-    data = json.loads(client.get("/commitments.json?topic=returns-agreements&status=bogus").getvalue())
+    response = client.get("/commitments.json?topic=returns-agreements&status=bogus")
+    data = json.loads(response.getvalue())
     assert datetime.datetime.fromisoformat(data["generated_at"])
     assert data["filters"] == {"topic": "returns-agreements"}
     assert [item["name"] for item in data["ignored_filters"]] == ["status"]
