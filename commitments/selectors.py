@@ -478,6 +478,21 @@ def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[Statu
     )
 
 
+def actor_commitments(actor: Actor) -> QuerySet[Commitment]:
+    """Published commitments in which ``actor`` has a role (once each: ``Exists``, no
+    DISTINCT, so the page's ORDER BY and LIMIT can use an index)."""
+    return public_commitments().filter(
+        Exists(CommitmentActor.objects.filter(commitment=OuterRef("pk"), actor=actor))
+    )
+
+
+def topic_commitments(topic: Topic) -> QuerySet[Commitment]:
+    """Published commitments on ``topic``."""
+    return public_commitments().filter(
+        Exists(Commitment.topics.through.objects.filter(commitment=OuterRef("pk"), topic=topic))
+    )
+
+
 def public_actor_or_404(slug: str) -> Actor:
     return get_object_or_404(Actor.objects.public(), slug=slug)
 

@@ -195,35 +195,36 @@ def commitment_embed(request: HttpRequest, slug: str):
     )
 
 
-def _commitments_of(request: HttpRequest, template: str, name: str, owner, commitments):
-    """An actor's or a topic's page: its published commitments and their status counts."""
-    return render(
-        request,
-        template,
-        {
-            name: owner,
-            "commitments": selectors.commitment_list_items(commitments).order_by(
-                "-made_on", "title"
-            ),
-            "counts": selectors.status_counts(
-                selectors.public_commitments().filter(pk__in=commitments.values("pk"))
-            ),
-        },
+def _commitments_of(request: HtmxHttpRequest, template: str, name: str, owner, commitments):
+    """An actor's or a topic's page: its published commitments, 20 to a page like the list,
+    and their status counts. HTMX gets the page's ``results`` fragment."""
+    page = Paginator(
+        selectors.commitment_list_items(commitments).order_by("-made_on", "title", "pk"),
+        LIST_PAGE_SIZE,
+    ).get_page(page_number(request.GET.get("page")))
+    context = {name: owner, "page": page, "commitments": page.object_list}
+    if wants_fragment(request):
+        return render(request, f"{template}#results", context)
+    context["counts"] = selectors.status_counts(commitments)
+    return render(request, template, context)
+
+
+@require_safe
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def actor_detail(request: HtmxHttpRequest, slug: str):
+    actor = selectors.public_actor_or_404(slug)
+    return _commitments_of(
+        request, "commitments/actor.html", "actor", actor, selectors.actor_commitments(actor)
     )
 
 
 @require_safe
-def actor_detail(request: HttpRequest, slug: str):
-    actor = selectors.public_actor_or_404(slug)
-    commitments = selectors.public_commitments().filter(roles__actor=actor).distinct()
-    return _commitments_of(request, "commitments/actor.html", "actor", actor, commitments)
-
-
-@require_safe
-def topic_detail(request: HttpRequest, slug: str):
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def topic_detail(request: HtmxHttpRequest, slug: str):
     topic = selectors.public_topic_or_404(slug)
-    commitments = selectors.public_commitments().filter(topics=topic)
-    return _commitments_of(request, "commitments/topic.html", "topic", topic, commitments)
+    return _commitments_of(
+        request, "commitments/topic.html", "topic", topic, selectors.topic_commitments(topic)
+    )
 
 
 @require_safe
