@@ -591,6 +591,9 @@ def test_drafts_never_appear_on_any_public_page_feed_export_api_or_sitemap(
         "/api/sources",
         "/api/actors",
         "/sitemap.xml",
+        "/sitemap-commitments.xml",
+        "/sitemap-actors.xml",
+        "/sitemap-topics.xml",
     ]
     for url in urls:
         body = client.get(url).getvalue().decode()  # getvalue: the exports stream
@@ -686,6 +689,7 @@ def test_list_and_overview_query_counts_do_not_grow_with_commitments(
         "/api/commitments",
         "/corrections/",
         "/sitemap.xml",
+        "/sitemap-commitments.xml",
     ]
     small = {url: count_queries(client, django_assert_max_num_queries, url, 12) for url in urls}
     small["htmx"] = count_queries(

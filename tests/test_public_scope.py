@@ -162,11 +162,10 @@ LISTINGS = {
     "/corrections/": [f"{MARK} promise", f"{MARK} was wrong."],
     "/feeds/changes/": [f"{MARK} step.", f"{MARK} update source"],
     "/feeds/commitments/visible-promise/": None,
-    "/sitemap.xml": [
-        "/commitments/quokka-promise/",
-        "/actors/quokka-actor/",
-        "/topics/quokka-topic/",
-    ],
+    "/sitemap.xml": None,
+    "/sitemap-commitments.xml": ["/commitments/quokka-promise/"],
+    "/sitemap-actors.xml": ["/actors/quokka-actor/"],
+    "/sitemap-topics.xml": ["/topics/quokka-topic/"],
     "/commitments.csv": [f"{MARK} promise", f"{MARK} Actor", f"{MARK} Topic"],
     "/commitments.json": [f"{MARK} promise", f"{MARK} Actor", f"{MARK} Topic"],
     "/api/commitments": [f"{MARK} promise", f"{MARK} Actor", f"{MARK} Topic"],
@@ -235,7 +234,13 @@ def test_unpublishing_takes_the_material_off_again(client, scene, publisher):
     services.commitment_unpublish(commitment=draft, unpublished_by=publisher)
     for url in own_pages(scene):
         assert client.get(url).status_code == 404, url
-    for url in ["/", "/api/sources", "/api/indicators", "/sitemap.xml", "/commitments/"]:
+    for url in [
+        "/",
+        "/api/sources",
+        "/api/indicators",
+        "/sitemap-commitments.xml",
+        "/commitments/",
+    ]:
         assert MARK not in client.get(url).content.decode(), url
 
 
