@@ -20,6 +20,8 @@ urlpatterns = [
     path("actors/<slug:slug>/", views.actor_detail, name="actor_detail"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("corrections/", views.corrections, name="corrections"),
+    path("data/", views.data_snapshots, name="data"),
+    path("data/<str:day>/<str:name>", views.data_snapshot_file, name="data_file"),
     path("feeds/changes/", require_safe(RecentChangesFeed()), name="feed_changes"),
     path(
         "feeds/commitments/<slug:slug>/",

@@ -10,7 +10,13 @@ import datetime
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +29,7 @@ from django_htmx.middleware import HtmxDetails
 from . import exports, selectors
 from .filters import commitment_filter
 from .models import Commitment, Revision
+from .services import snapshots
 
 LIST_PAGE_SIZE = 20
 CORRECTIONS_PAGE_SIZE = 50
@@ -235,6 +242,33 @@ def corrections(request: HttpRequest):
         corrections_only=True,
     )
     return render(request, "commitments/corrections.html", {"page": page})
+
+
+#: A dated snapshot file never changes: a year, and ``immutable``.
+SNAPSHOT_MAX_AGE = 365 * 24 * 60 * 60
+
+
+@require_safe
+def data_snapshots(request: HttpRequest):
+    """The dated snapshots of the public data, newest first, with sizes and checksums."""
+    return render(request, "commitments/data.html", {"snapshots": snapshots.snapshot_list()})
+
+
+@require_safe
+def data_snapshot_file(request: HttpRequest, day: str, name: str):
+    """One file of a dated snapshot, as it was written (only names its manifest lists)."""
+    path = snapshots.snapshot_file(day, name)
+    if path is None:
+        raise Http404("No such snapshot file.")
+    content_type = {
+        ".csv": "text/csv; charset=utf-8",
+        ".json": "application/json",
+    }.get(path.suffix, "application/octet-stream")
+    response = FileResponse(
+        path.open("rb"), content_type=content_type, as_attachment=path.suffix == ".csv"
+    )
+    patch_cache_control(response, public=True, max_age=SNAPSHOT_MAX_AGE, immutable=True)
+    return response
 
 
 @require_safe
