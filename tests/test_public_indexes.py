@@ -39,9 +39,7 @@ def fill_public(n: int) -> None:
                 original_wording="We will act.",
                 made_on=datetime.date(2024, 1, 1) + datetime.timedelta(days=i % 600),
                 deadline=(
-                    datetime.date(2026, 1, 1) + datetime.timedelta(days=i % 900)
-                    if i % 3
-                    else None
+                    datetime.date(2026, 1, 1) + datetime.timedelta(days=i % 900) if i % 3 else None
                 ),
                 status=STATUSES[i % len(STATUSES)],
                 status_since=(
@@ -193,4 +191,3 @@ def test_every_public_sort_and_filter_is_served_by_an_index():
         "filler-11",
     }
     assert all(c.is_published for c in queries["list, status filter"][0])
-
