@@ -78,11 +78,11 @@ def fill_public(n: int) -> None:
             """
             INSERT INTO commitments_commitmentactor (commitment_id, actor_id, role)
             SELECT c.id, a.id, 'made_by' FROM commitments_commitment c
-            JOIN commitments_actor a ON a.slug = 'filler-actor-' || (c.id %% 50)
+            JOIN commitments_actor a ON a.slug = 'filler-actor-' || abs(hashtext(c.slug) %% 50)
             WHERE c.slug LIKE 'filler-%%';
             INSERT INTO commitments_commitment_topics (commitment_id, topic_id)
             SELECT c.id, t.id FROM commitments_commitment c
-            JOIN commitments_topic t ON t.slug = 'filler-topic-' || (c.id %% 10)
+            JOIN commitments_topic t ON t.slug = 'filler-topic-' || abs(hashtext(c.slug || 't') %% 10)
             WHERE c.slug LIKE 'filler-%%';
             INSERT INTO commitments_statusupdate (commitment_id, status, effective_on,
                 effective_precision, description, recorded_at, correction_note)
