@@ -281,6 +281,26 @@ class Source(VagueDateMixin, models.Model):
         self.normalise_vague_dates()
 
 
+class NullsLastIndex(models.Index):
+    """An index whose ``desc(nulls_last=True)`` columns match an ``ORDER BY ... DESC NULLS
+    LAST`` on PostgreSQL. SQLite refuses ``NULLS LAST`` in an index, and needs no such
+    words: it sorts NULLs last in a descending order anyway."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        _path, args, options = self.deconstruct()
+        args = [
+            models.OrderBy(arg.expression, descending=arg.descending)
+            if isinstance(arg, models.OrderBy)
+            else arg
+            for arg in args
+        ]
+        return models.Index(*args, **options).create_sql(
+            model, schema_editor, using=using, **kwargs
+        )
+
+
 class Commitment(VagueDateMixin, models.Model):
     title = models.CharField(_("title"), max_length=300)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
@@ -392,14 +412,14 @@ class Commitment(VagueDateMixin, models.Model):
             # three sorts (the default, "recently changed", also with a status filter, whose
             # COUNT reads this index alone), actor and topic pages (date made) and the home
             # page's "recently changed". Each ends in a unique column so a page is a range.
-            models.Index(
+            NullsLastIndex(
                 models.F("status_since").desc(nulls_last=True),
                 "title",
                 "id",
                 name="commitment_pub_changed",
                 condition=Q(is_published=True),
             ),
-            models.Index(
+            NullsLastIndex(
                 "status",
                 models.F("status_since").desc(nulls_last=True),
                 "title",

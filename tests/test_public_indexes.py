@@ -81,8 +81,8 @@ def fill_public(n: int) -> None:
             JOIN commitments_actor a ON a.slug = 'filler-actor-' || abs(hashtext(c.slug) %% 50)
             WHERE c.slug LIKE 'filler-%%';
             INSERT INTO commitments_commitment_topics (commitment_id, topic_id)
-            SELECT c.id, t.id FROM commitments_commitment c
-            JOIN commitments_topic t ON t.slug = 'filler-topic-' || abs(hashtext(c.slug || 't') %% 10)
+            SELECT c.id, t.id FROM commitments_commitment c JOIN commitments_topic t
+                ON t.slug = 'filler-topic-' || abs(hashtext(c.slug || 't') %% 10)
             WHERE c.slug LIKE 'filler-%%';
             INSERT INTO commitments_statusupdate (commitment_id, status, effective_on,
                 effective_precision, description, recorded_at, correction_note)
@@ -110,7 +110,6 @@ def fill_public(n: int) -> None:
             "commitmentactor",
             "commitment_topics",
             "statement",
-            "statement_commitments",
             "statusupdate",
             "flag",
         ):
@@ -146,11 +145,11 @@ def public_queries() -> dict:
         ),
         "list, actor filter": (
             _list("actor=filler-actor-7")[:20],
-            "commitments_commitmentactor_actor_id",
+            ("commitment_pub_changed", "commitments_commitmentactor_actor_id"),
         ),
         "list, topic filter": (
             _list("topic=filler-topic-3")[:20],
-            "commitments_commitment_topics_topic_id",
+            ("commitment_pub_changed", "commitments_commitment_topics_topic_id"),
         ),
         "list, search": (_list("q=zeppelin")[:20], "commitment_search_document"),
         "list, search (statements)": (

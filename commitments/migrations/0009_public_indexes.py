@@ -6,6 +6,8 @@ feed's ``recorded_at DESC, id DESC``. Declared in the models' ``Meta.indexes``.
 
 from django.db import migrations, models
 
+import commitments.models
+
 
 class Migration(migrations.Migration):
 
@@ -16,11 +18,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='commitment',
-            index=models.Index(models.OrderBy(models.F('status_since'), descending=True, nulls_last=True), models.F('title'), models.F('id'), condition=models.Q(('is_published', True)), name='commitment_pub_changed'),
+            index=commitments.models.NullsLastIndex(models.OrderBy(models.F('status_since'), descending=True, nulls_last=True), models.F('title'), models.F('id'), condition=models.Q(('is_published', True)), name='commitment_pub_changed'),
         ),
         migrations.AddIndex(
             model_name='commitment',
-            index=models.Index(models.F('status'), models.OrderBy(models.F('status_since'), descending=True, nulls_last=True), models.F('title'), models.F('id'), condition=models.Q(('is_published', True)), name='commitment_pub_status_changed'),
+            index=commitments.models.NullsLastIndex(models.F('status'), models.OrderBy(models.F('status_since'), descending=True, nulls_last=True), models.F('title'), models.F('id'), condition=models.Q(('is_published', True)), name='commitment_pub_status_changed'),
         ),
         migrations.AddIndex(
             model_name='commitment',
