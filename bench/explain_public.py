@@ -9,7 +9,8 @@ updates each, flags and N statements; see ``tests.test_public_indexes.fill_publi
 inside one transaction that is rolled back at the end, and so is the dropping of the new
 indexes for the "before" column, so it can run against a real database. Prints, per
 query, the execution time (median of 5 EXPLAIN ANALYZE runs) before and after, and the
-indexes the "after" plan uses; ``--plans`` prints the plans too.
+indexes the "after" plan uses; ``--plans`` prints the plans too; ``--exports`` also
+times the full CSV and JSON exports (first piece, whole body, the process's peak RSS).
 """
 
 from __future__ import annotations
@@ -85,6 +86,30 @@ def old_search(text: str):
     )
 
 
+def export_figures() -> None:
+    import resource
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    print(f"\n{'export':<20} {'first piece s':>14} {'whole s':>9} {'MB':>7} {'peak RSS MB':>12}")
+    for url in ("/commitments.csv", "/commitments.json"):
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        start = time.perf_counter()
+        response = client.get(url)
+        pieces = iter(response.streaming_content)
+        size = len(next(pieces))
+        first = time.perf_counter() - start
+        for piece in pieces:
+            size += len(piece)
+        whole = time.perf_counter() - start
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"{url:<20} {first:>14.2f} {whole:>9.1f} {size / 1e6:>7.1f} "
+            f"{rss_after:>7.0f} (+{rss_after - rss_before:.0f})"
+        )
+
+
 def main() -> None:
     from tests.test_public_indexes import fill_public, public_queries
 
@@ -130,6 +155,8 @@ def main() -> None:
                     f"{name:<52} {before[name][0]:>10.2f} {after[name][0]:>10.2f}  "
                     f"{', '.join(used)}"
                 )
+            if "--exports" in sys.argv:
+                export_figures()
             if show_plans:
                 for name in after:
                     print(f"\n=== {name}: before ===\n{before[name][1]}")
