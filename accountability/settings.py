@@ -368,6 +368,7 @@ STALL_AFTER_DAYS = env_int("STALL_AFTER_DAYS", 90)
 FLAG_STALLED_EVERY_HOURS = env_float("FLAG_STALLED_EVERY_HOURS", 24)
 CHECK_SOURCES_EVERY_DAYS = env_float("CHECK_SOURCES_EVERY_DAYS", 7)
 EDITORS_DIGEST_EVERY_HOURS = env_float("EDITORS_DIGEST_EVERY_HOURS", 24)
+SNAPSHOT_EVERY_HOURS = env_float("SNAPSHOT_EVERY_HOURS", 24)
 CELERY_BEAT_SCHEDULE: dict = {
     "flag-stalled-commitments": {
         "task": "commitments.tasks.flag_stalled",
@@ -386,7 +387,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "commitments.tasks.send_editors_digest",
         "schedule": EDITORS_DIGEST_EVERY_HOURS * 60 * 60,
     },
+    "data-snapshot": {
+        # One dated snapshot a day; a second run on the same day keeps the first.
+        "task": "commitments.tasks.write_data_snapshot",
+        "schedule": SNAPSHOT_EVERY_HOURS * 60 * 60,
+    },
 }
+
+# --- Data snapshots ---------------------------------------------------------------------
+# Dated full snapshots of the public data (CSV, JSON, manifest.json with checksums), one
+# folder per day under SNAPSHOT_ROOT, listed at /data/. The newest SNAPSHOT_KEEP are kept.
+SNAPSHOT_ROOT = Path(os.environ.get("SNAPSHOT_ROOT", VAR_DIR / "snapshots"))
+SNAPSHOT_KEEP = env_int("SNAPSHOT_KEEP", 30)
 
 # --- Outside services -------------------------------------------------------------------
 WAYBACK_SAVE_URL = os.environ.get("WAYBACK_SAVE_URL", "https://web.archive.org/save/")

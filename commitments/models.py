@@ -281,6 +281,26 @@ class Source(VagueDateMixin, models.Model):
         self.normalise_vague_dates()
 
 
+class NullsLastIndex(models.Index):
+    """An index whose ``desc(nulls_last=True)`` columns match an ``ORDER BY ... DESC NULLS
+    LAST`` on PostgreSQL. SQLite refuses ``NULLS LAST`` in an index, and needs no such
+    words: it sorts NULLs last in a descending order anyway."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        _path, args, options = self.deconstruct()
+        args = [
+            models.OrderBy(arg.expression, descending=arg.descending)
+            if isinstance(arg, models.OrderBy)
+            else arg
+            for arg in args
+        ]
+        return models.Index(*args, **options).create_sql(
+            model, schema_editor, using=using, **kwargs
+        )
+
+
 class Commitment(VagueDateMixin, models.Model):
     title = models.CharField(_("title"), max_length=300)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
@@ -388,6 +408,40 @@ class Commitment(VagueDateMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["is_published", "status"], name="commitment_pub_status"),
+            # The public pages' sort orders, among published commitments only: the list's
+            # three sorts (the default, "recently changed", also with a status filter, whose
+            # COUNT reads this index alone), actor and topic pages (date made) and the home
+            # page's "recently changed". Each ends in a unique column so a page is a range.
+            NullsLastIndex(
+                models.F("status_since").desc(nulls_last=True),
+                "title",
+                "id",
+                name="commitment_pub_changed",
+                condition=Q(is_published=True),
+            ),
+            NullsLastIndex(
+                "status",
+                models.F("status_since").desc(nulls_last=True),
+                "title",
+                "id",
+                name="commitment_pub_status_changed",
+                condition=Q(is_published=True),
+            ),
+            models.Index(
+                fields=["-made_on", "title", "id"],
+                name="commitment_pub_made",
+                condition=Q(is_published=True),
+            ),
+            models.Index(
+                fields=["deadline", "title", "id"],
+                name="commitment_pub_deadline",
+                condition=Q(is_published=True),
+            ),
+            models.Index(
+                fields=["-status_since", "-updated_at"],
+                name="commitment_pub_recent",
+                condition=Q(is_published=True, status_since__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -607,6 +661,8 @@ class StatusUpdate(VagueDateMixin, models.Model):
                 fields=["commitment", "effective_on", "recorded_at"],
                 name="status_update_timeline",
             ),
+            # The changes feed and the API's recent changes: newest recorded first.
+            models.Index(fields=["-recorded_at", "-id"], name="status_update_recorded"),
         ]
 
     def __str__(self):

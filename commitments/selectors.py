@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
@@ -24,10 +26,12 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from .dates import iso_vague_date
 from .models import (
     Actor,
+    ActorRole,
     Commitment,
     CommitmentActor,
     CommitmentRelation,
@@ -90,19 +94,22 @@ def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Co
         from django.contrib.postgres.search import SearchQuery
 
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        # Two id sets, each found through its GIN index, rather than the documents
-        # computed row by row: the planner can use an index on each side of the OR.
+        # Two id sets, each found through its GIN index, in one UNION ALL: the planner
+        # joins the few matching ids to the commitments by primary key (an OR of two
+        # IN subqueries would be checked row by row in a sequential scan).
         by_commitment = (
             Commitment.objects.alias(document=_search_vector(*COMMITMENT_SEARCH_FIELDS))
             .filter(document=query)
+            .order_by()
             .values("pk")
         )
         by_statement = (
             Statement.objects.alias(document=_search_vector(*STATEMENT_SEARCH_FIELDS))
             .filter(document=query, commitments__isnull=False)
+            .order_by()
             .values("commitments")
         )
-        return queryset.filter(Q(pk__in=by_commitment) | Q(pk__in=by_statement))
+        return queryset.filter(pk__in=by_commitment.union(by_statement, all=True))
     for word in text.split()[:10]:
         word_matches = Q()
         for field in COMMITMENT_SEARCH_FIELDS:
@@ -133,6 +140,85 @@ def commitment_list_items(queryset: QuerySet[Commitment] | None = None) -> Query
     """Published commitments with what a list row shows, in a fixed number of queries."""
     queryset = public_commitments() if queryset is None else queryset
     return queryset.prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch())
+
+
+#: Rows fetched per round trip by the exports and snapshots; their memory is bounded by it.
+EXPORT_CHUNK_SIZE = 2000
+
+
+def commitment_export_rows(
+    queryset: QuerySet[Commitment], *, chunk_size: int = EXPORT_CHUNK_SIZE
+) -> Iterator[dict]:
+    """The exports' rows for ``queryset`` (already public, filtered and ordered), one plain
+    dict at a time, in constant memory: the commitments come from a server-side cursor
+    (``iterator``) and each chunk's actors, topics and open flags from three queries keyed
+    by the chunk's ids. No model instance per row, no URL resolving per row."""
+    from itertools import islice
+
+    url_prefix = reverse("commitments:commitment_detail", kwargs={"slug": "slug"})[: -len("slug/")]
+    url_prefix = settings.SITE_URL + url_prefix
+    labels = {value: str(label) for value, label in Status.choices}
+    rows = (
+        queryset.prefetch_related(None)
+        .values(
+            "pk",
+            "slug",
+            "title",
+            "summary",
+            "status",
+            "status_since",
+            "status_since_precision",
+            "made_on",
+            "made_precision",
+            "deadline",
+            "deadline_precision",
+        )
+        .iterator(chunk_size=chunk_size)
+    )
+    while chunk := list(islice(rows, chunk_size)):
+        ids = [row["pk"] for row in chunk]
+        made_by, responsible, topics, open_flags = (
+            defaultdict(list),
+            defaultdict(list),
+            defaultdict(list),
+            defaultdict(list),
+        )
+        by_role = {ActorRole.MADE_BY: made_by, ActorRole.RESPONSIBLE: responsible}
+        for commitment_id, role, name in (
+            CommitmentActor.objects.filter(commitment_id__in=ids, role__in=list(by_role))
+            .order_by("actor__name", "pk")
+            .values_list("commitment_id", "role", "actor__name")
+        ):
+            by_role[role][commitment_id].append(name)
+        for commitment_id, name in (
+            Commitment.topics.through.objects.filter(commitment_id__in=ids)
+            .order_by("topic__name", "pk")
+            .values_list("commitment_id", "topic__name")
+        ):
+            topics[commitment_id].append(name)
+        for flag in (
+            Flag.objects.open()
+            .filter(commitment_id__in=ids)
+            .only("commitment_id", "reason", "since", "since_precision")
+            .order_by("raised_at", "pk")
+        ):
+            open_flags[flag.commitment_id].append(flag.plain_words())
+        for row in chunk:
+            pk = row["pk"]
+            yield {
+                "title": row["title"],
+                "url": f"{url_prefix}{row['slug']}/",
+                "status": row["status"],
+                "status_label": labels.get(row["status"], row["status"]),
+                "status_since": iso_vague_date(row["status_since"], row["status_since_precision"]),
+                "made_on": iso_vague_date(row["made_on"], row["made_precision"]),
+                "made_by": made_by.get(pk, []),
+                "responsible": responsible.get(pk, []),
+                "topics": topics.get(pk, []),
+                "deadline": iso_vague_date(row["deadline"], row["deadline_precision"]),
+                "open_flags": open_flags.get(pk, []),
+                "summary": row["summary"],
+            }
 
 
 def public_commitment_or_404(slug: str) -> Commitment:
@@ -393,6 +479,21 @@ def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[Statu
         updates.select_related("commitment", "corrects")
         .prefetch_related(_sources_prefetch())
         .order_by("-recorded_at", "-pk")[:limit]
+    )
+
+
+def actor_commitments(actor: Actor) -> QuerySet[Commitment]:
+    """Published commitments in which ``actor`` has a role (once each: ``Exists``, no
+    DISTINCT, so the page's ORDER BY and LIMIT can use an index)."""
+    return public_commitments().filter(
+        Exists(CommitmentActor.objects.filter(commitment=OuterRef("pk"), actor=actor))
+    )
+
+
+def topic_commitments(topic: Topic) -> QuerySet[Commitment]:
+    """Published commitments on ``topic``."""
+    return public_commitments().filter(
+        Exists(Commitment.topics.through.objects.filter(commitment=OuterRef("pk"), topic=topic))
     )
 
 

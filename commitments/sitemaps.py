@@ -1,8 +1,14 @@
-"""The sitemap: the public pages and every published commitment, actor and topic."""
+"""The sitemap: the public pages and every published commitment, actor and topic.
+
+``/sitemap.xml`` is an index (``django.contrib.sitemaps.views.index``) of one sitemap per
+section, each split into pages of at most ``limit`` addresses (the protocol's 50,000):
+``/sitemap-commitments.xml``, ``/sitemap-commitments.xml?p=2``, ... so every published
+commitment is in some page, however many there are."""
 
 from __future__ import annotations
 
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
 from django.urls import reverse
 
 from . import selectors
@@ -21,12 +27,26 @@ class PagesSitemap(Sitemap):
 
 class CommitmentSitemap(Sitemap):
     changefreq = "weekly"
+    #: The protocol's maximum per file; the index lists every page.
+    limit = 50_000
 
     def items(self):
-        return selectors.public_commitments().order_by("slug")
+        return selectors.public_commitments().only("slug", "updated_at").order_by("slug")
+
+    def location(self, item):
+        # One reverse() per page rather than per address.
+        if not hasattr(self, "_prefix"):
+            self._prefix = reverse("commitments:commitment_detail", kwargs={"slug": "slug"})[
+                : -len("slug/")
+            ]
+        return f"{self._prefix}{item.slug}/"
 
     def lastmod(self, item):
         return item.updated_at
+
+    def get_latest_lastmod(self):
+        # Django's default calls lastmod() on every item; the index needs only the newest.
+        return selectors.public_commitments().aggregate(latest=Max("updated_at"))["latest"]
 
 
 class ActorSitemap(Sitemap):

@@ -14,7 +14,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from .services import digest, flags, links
+from .services import digest, flags, links, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -92,3 +92,12 @@ def archive_pending_sources() -> int:
 def send_editors_digest() -> str:
     sent = digest.editors_digest_send()
     return f"sent to {sent.recipients}" if sent else "nothing new"
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=25 * 60, time_limit=30 * 60)
+def write_data_snapshot() -> str:
+    """Write today's dated snapshot of the public data (kept if already written) and
+    prune the old ones. Safe to run twice."""
+    report = snapshots.snapshot_write()
+    logger.info("write_data_snapshot: %s", report)
+    return str(report)

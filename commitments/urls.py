@@ -1,3 +1,4 @@
+from django.contrib.sitemaps.views import index as sitemap_index
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 from django.views.decorators.http import require_safe
@@ -19,6 +20,8 @@ urlpatterns = [
     path("actors/<slug:slug>/", views.actor_detail, name="actor_detail"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("corrections/", views.corrections, name="corrections"),
+    path("data/", views.data_snapshots, name="data"),
+    path("data/<str:day>/<str:name>", views.data_snapshot_file, name="data_file"),
     path("feeds/changes/", require_safe(RecentChangesFeed()), name="feed_changes"),
     path(
         "feeds/commitments/<slug:slug>/",
@@ -31,9 +34,15 @@ urlpatterns = [
 site_urlpatterns = [
     path(
         "sitemap.xml",
+        require_safe(sitemap_index),
+        {"sitemaps": sitemaps, "sitemap_url_name": "sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
         require_safe(sitemap),
         {"sitemaps": sitemaps},
-        name="sitemap",
+        name="sitemap_section",
     ),
     path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

@@ -6,13 +6,17 @@ Every view answers GET and HEAD only (405 otherwise) and reads through ``selecto
 
 from __future__ import annotations
 
-import csv
 import datetime
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,11 +26,10 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from . import selectors
-from .dates import iso_vague_date
+from . import exports, selectors
 from .filters import commitment_filter
-from .models import ActorRole, Commitment, Revision
-from .safety import spreadsheet_cell
+from .models import Commitment, Revision
+from .services import snapshots
 
 LIST_PAGE_SIZE = 20
 CORRECTIONS_PAGE_SIZE = 50
@@ -80,90 +83,50 @@ def commitment_list(request: HtmxHttpRequest):
     return render(request, template, context)
 
 
-def _export_rows(request: HttpRequest):
-    filterset = commitment_filter(request.GET)
-    rows = []
-    for commitment in filterset.qs:
-        roles = list(commitment.roles.all())
-        rows.append(
-            {
-                "title": commitment.title,
-                "url": settings.SITE_URL + commitment.get_absolute_url(),
-                "status": commitment.status,
-                "status_label": str(commitment.get_status_display()),
-                "status_since": iso_vague_date(
-                    commitment.status_since, commitment.status_since_precision
-                ),
-                "made_on": iso_vague_date(commitment.made_on, commitment.made_precision),
-                "made_by": [r.actor.name for r in roles if r.role == ActorRole.MADE_BY],
-                "responsible": [r.actor.name for r in roles if r.role == ActorRole.RESPONSIBLE],
-                "topics": [topic.name for topic in commitment.topics.all()],
-                "deadline": iso_vague_date(commitment.deadline, commitment.deadline_precision),
-                "open_flags": [flag.plain_words() for flag in commitment.open_flags],
-                "summary": commitment.summary,
-            }
-        )
-    return filterset, rows
-
-
 def _export_name(generated_at, extension: str) -> str:
     return f"commitments-{generated_at:%Y%m%dT%H%M%SZ}.{extension}"
+
+
+def _export_response(pieces, *, content_type: str, disposition: str, generated_at):
+    """A streamed export: rows leave as they are read from a server-side cursor, so the
+    first bytes go out at once and memory stays flat whatever the number of rows."""
+    response = StreamingHttpResponse(pieces, content_type=content_type)
+    response["Content-Disposition"] = disposition
+    response["X-Generated-At"] = generated_at.isoformat()
+    return response
 
 
 @require_safe
 def commitment_export_csv(request: HttpRequest):
     generated_at = timezone.now().astimezone(datetime.UTC)
-    filterset, rows = _export_rows(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(generated_at, "csv")}"'
-    response["X-Generated-At"] = generated_at.isoformat()
-    writer = csv.writer(response)
-    columns = [
-        "title",
-        "url",
-        "status",
-        "status_label",
-        "status_since",
-        "made_on",
-        "made_by",
-        "responsible",
-        "topics",
-        "deadline",
-        "open_flags",
-        "summary",
-        "generated_at",
-    ]
-    writer.writerow(columns)
-    for row in rows:
-        # Editors' words never start a formula in the reader's spreadsheet.
-        writer.writerow(
-            [spreadsheet_cell("; ".join(v) if isinstance(v, list) else v) for v in row.values()]
-            + [generated_at.isoformat()]
-        )
-    return response
+    rows = selectors.commitment_export_rows(commitment_filter(request.GET).qs)
+    return _export_response(
+        exports.csv_pieces(rows, generated_at.isoformat()),
+        content_type="text/csv; charset=utf-8",
+        disposition=f'attachment; filename="{_export_name(generated_at, "csv")}"',
+        generated_at=generated_at,
+    )
 
 
 @require_safe
 def commitment_export_json(request: HttpRequest):
     generated_at = timezone.now().astimezone(datetime.UTC)
-    filterset, rows = _export_rows(request)
-    response = JsonResponse(
-        {
-            "generated_at": generated_at.isoformat(),
-            "source": settings.SITE_URL + reverse("commitments:commitment_list"),
-            "filters": filterset.active,
-            "ignored_filters": [
-                {"name": item["name"], "reason": item["reason"]} for item in filterset.ignored
-            ],
-            "count": len(rows),
-            "commitments": rows,
-        },
-        encoder=DjangoJSONEncoder,
-        json_dumps_params={"ensure_ascii": False, "indent": 1},
+    filterset = commitment_filter(request.GET)
+    queryset = filterset.qs  # validates the filters, for ``active`` and ``ignored``
+    header = {
+        "generated_at": generated_at.isoformat(),
+        "source": settings.SITE_URL + reverse("commitments:commitment_list"),
+        "filters": filterset.active,
+        "ignored_filters": [
+            {"name": item["name"], "reason": item["reason"]} for item in filterset.ignored
+        ],
+    }
+    return _export_response(
+        exports.json_pieces(selectors.commitment_export_rows(queryset), header),
+        content_type="application/json",
+        disposition=f'inline; filename="{_export_name(generated_at, "json")}"',
+        generated_at=generated_at,
     )
-    response["Content-Disposition"] = f'inline; filename="{_export_name(generated_at, "json")}"'
-    response["X-Generated-At"] = generated_at.isoformat()
-    return response
 
 
 def _commitment_or_preview(request: HttpRequest, slug: str) -> tuple[Commitment, bool]:
@@ -224,9 +187,7 @@ def commitment_changes(request: HttpRequest, slug: str):
         commitment=commitment,
         corrections_only=False,
     )
-    return render(
-        request, "commitments/changes.html", {"commitment": commitment, "page": page}
-    )
+    return render(request, "commitments/changes.html", {"commitment": commitment, "page": page})
 
 
 @require_safe
@@ -241,35 +202,36 @@ def commitment_embed(request: HttpRequest, slug: str):
     )
 
 
-def _commitments_of(request: HttpRequest, template: str, name: str, owner, commitments):
-    """An actor's or a topic's page: its published commitments and their status counts."""
-    return render(
-        request,
-        template,
-        {
-            name: owner,
-            "commitments": selectors.commitment_list_items(commitments).order_by(
-                "-made_on", "title"
-            ),
-            "counts": selectors.status_counts(
-                selectors.public_commitments().filter(pk__in=commitments.values("pk"))
-            ),
-        },
+def _commitments_of(request: HtmxHttpRequest, template: str, name: str, owner, commitments):
+    """An actor's or a topic's page: its published commitments, 20 to a page like the list,
+    and their status counts. HTMX gets the page's ``results`` fragment."""
+    page = Paginator(
+        selectors.commitment_list_items(commitments).order_by("-made_on", "title", "pk"),
+        LIST_PAGE_SIZE,
+    ).get_page(page_number(request.GET.get("page")))
+    context = {name: owner, "page": page, "commitments": page.object_list}
+    if wants_fragment(request):
+        return render(request, f"{template}#results", context)
+    context["counts"] = selectors.status_counts(commitments)
+    return render(request, template, context)
+
+
+@require_safe
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def actor_detail(request: HtmxHttpRequest, slug: str):
+    actor = selectors.public_actor_or_404(slug)
+    return _commitments_of(
+        request, "commitments/actor.html", "actor", actor, selectors.actor_commitments(actor)
     )
 
 
 @require_safe
-def actor_detail(request: HttpRequest, slug: str):
-    actor = selectors.public_actor_or_404(slug)
-    commitments = selectors.public_commitments().filter(roles__actor=actor).distinct()
-    return _commitments_of(request, "commitments/actor.html", "actor", actor, commitments)
-
-
-@require_safe
-def topic_detail(request: HttpRequest, slug: str):
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+def topic_detail(request: HtmxHttpRequest, slug: str):
     topic = selectors.public_topic_or_404(slug)
-    commitments = selectors.public_commitments().filter(topics=topic)
-    return _commitments_of(request, "commitments/topic.html", "topic", topic, commitments)
+    return _commitments_of(
+        request, "commitments/topic.html", "topic", topic, selectors.topic_commitments(topic)
+    )
 
 
 @require_safe
@@ -280,6 +242,33 @@ def corrections(request: HttpRequest):
         corrections_only=True,
     )
     return render(request, "commitments/corrections.html", {"page": page})
+
+
+#: A dated snapshot file never changes: a year, and ``immutable``.
+SNAPSHOT_MAX_AGE = 365 * 24 * 60 * 60
+
+
+@require_safe
+def data_snapshots(request: HttpRequest):
+    """The dated snapshots of the public data, newest first, with sizes and checksums."""
+    return render(request, "commitments/data.html", {"snapshots": snapshots.snapshot_list()})
+
+
+@require_safe
+def data_snapshot_file(request: HttpRequest, day: str, name: str):
+    """One file of a dated snapshot, as it was written (only names its manifest lists)."""
+    path = snapshots.snapshot_file(day, name)
+    if path is None:
+        raise Http404("No such snapshot file.")
+    content_type = {
+        ".csv": "text/csv; charset=utf-8",
+        ".json": "application/json",
+    }.get(path.suffix, "application/octet-stream")
+    response = FileResponse(
+        path.open("rb"), content_type=content_type, as_attachment=path.suffix == ".csv"
+    )
+    patch_cache_control(response, public=True, max_age=SNAPSHOT_MAX_AGE, immutable=True)
+    return response
 
 
 @require_safe

@@ -207,6 +207,7 @@ def test_drafts_are_hidden_on_every_public_url(
         "id": draft.pk,
         "pk": draft.pk,
         "page": 1,
+        "section": "commitments",
     }
     visited = []
     for route in public_routes():

@@ -19,7 +19,7 @@ FORMULAS = ['=HYPERLINK("http://x")', "+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+
 def _table(client, query=""):
     response = client.get("/commitments.csv" + query)
     assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.content.decode(), newline="")))
+    return list(csv.DictReader(io.StringIO(response.getvalue().decode(), newline="")))
 
 
 @pytest.mark.parametrize("formula", FORMULAS)

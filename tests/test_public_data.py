@@ -73,7 +73,7 @@ def test_csv_export_follows_the_list_filters_and_is_stamped(client, seeded):
     assert disposition.startswith('attachment; filename="commitments-') and ".csv" in disposition
     stamp = datetime.datetime.fromisoformat(response["X-Generated-At"])
     assert abs((datetime.datetime.now(datetime.UTC) - stamp).total_seconds()) < 60
-    table = list(csv.DictReader(io.StringIO(response.content.decode())))
+    table = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert [row["status"] for row in table] == ["stalled", "stalled"]
     assert {row["title"] for row in table} == {
         c.title for c in Commitment.objects.filter(status="stalled")
@@ -85,7 +85,8 @@ def test_csv_export_follows_the_list_filters_and_is_stamped(client, seeded):
 
 
 def test_json_export_follows_the_list_filters_and_names_ignored_ones(client, seeded):
-    data = client.get("/commitments.json?topic=returns-agreements&status=bogus").json()
+    response = client.get("/commitments.json?topic=returns-agreements&status=bogus")
+    data = json.loads(response.getvalue())
     assert datetime.datetime.fromisoformat(data["generated_at"])
     assert data["filters"] == {"topic": "returns-agreements"}
     assert [item["name"] for item in data["ignored_filters"]] == ["status"]
@@ -229,16 +230,56 @@ def test_api_content_filters_and_timeline(client, seeded, make_source, log_updat
 # --- Sitemap and robots.txt -----------------------------------------------------------------
 
 
+def sitemap_locations(client) -> list[str]:
+    """Every address in the sitemap: the index, then each page it lists."""
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    locations = []
+    for page in index.findall(f"{SITEMAP}sitemap"):
+        url = page.findtext(f"{SITEMAP}loc").removeprefix("http://testserver")
+        root = ET.fromstring(client.get(url).content)
+        locations += [url.findtext(f"{SITEMAP}loc") for url in root.findall(f"{SITEMAP}url")]
+    return locations
+
+
 def test_sitemap_lists_published_pages(client, seeded, make_commitment):
     draft = make_commitment(published=False)
-    root = ET.fromstring(client.get("/sitemap.xml").content)
-    locations = {url.findtext(f"{SITEMAP}loc") for url in root.findall(f"{SITEMAP}url")}
+    locations = set(sitemap_locations(client))
     for commitment in Commitment.objects.published():
         assert f"http://testserver{commitment.get_absolute_url()}" in locations
     assert f"http://testserver{draft.get_absolute_url()}" not in locations
     assert "http://testserver/actors/keir-starmer/" in locations
     assert "http://testserver/topics/returns-agreements/" in locations
     assert "http://testserver/corrections/" in locations
+
+
+def test_the_sitemap_is_an_index_of_pages_holding_every_commitment(
+    client, make_commitment, monkeypatch
+):
+    from commitments.sitemaps import CommitmentSitemap
+
+    assert CommitmentSitemap.limit == 50_000  # the protocol's maximum per file
+    monkeypatch.setattr(CommitmentSitemap, "limit", 3)
+    commitments = [make_commitment(slug=f"promise-{n}") for n in range(5)]
+    make_commitment(slug="promise-draft", published=False)
+
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    pages = [page.findtext(f"{SITEMAP}loc") for page in index.findall(f"{SITEMAP}sitemap")]
+    assert "http://testserver/sitemap-commitments.xml" in pages
+    assert "http://testserver/sitemap-commitments.xml?p=2" in pages
+    assert "http://testserver/sitemap-commitments.xml?p=3" not in pages
+
+    def page(number):
+        root = ET.fromstring(client.get(f"/sitemap-commitments.xml?p={number}").content)
+        return [url.findtext(f"{SITEMAP}loc") for url in root.findall(f"{SITEMAP}url")]
+
+    first, second = page(1), page(2)
+    assert len(first) == 3 and len(second) == 2
+    assert sorted(first + second) == sorted(
+        f"http://testserver{c.get_absolute_url()}" for c in commitments
+    )
+    assert client.get("/sitemap-commitments.xml?p=3").status_code == 404
+    assert sorted(sitemap_locations(client)) == sorted(set(sitemap_locations(client)))
 
 
 def test_robots_txt_points_at_the_sitemap(client):

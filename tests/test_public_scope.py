@@ -162,11 +162,10 @@ LISTINGS = {
     "/corrections/": [f"{MARK} promise", f"{MARK} was wrong."],
     "/feeds/changes/": [f"{MARK} step.", f"{MARK} update source"],
     "/feeds/commitments/visible-promise/": None,
-    "/sitemap.xml": [
-        "/commitments/quokka-promise/",
-        "/actors/quokka-actor/",
-        "/topics/quokka-topic/",
-    ],
+    "/sitemap.xml": None,
+    "/sitemap-commitments.xml": ["/commitments/quokka-promise/"],
+    "/sitemap-actors.xml": ["/actors/quokka-actor/"],
+    "/sitemap-topics.xml": ["/topics/quokka-topic/"],
     "/commitments.csv": [f"{MARK} promise", f"{MARK} Actor", f"{MARK} Topic"],
     "/commitments.json": [f"{MARK} promise", f"{MARK} Actor", f"{MARK} Topic"],
     "/api/commitments": [f"{MARK} promise", f"{MARK} Actor", f"{MARK} Topic"],
@@ -209,15 +208,15 @@ def test_draft_only_material_is_on_no_public_output_until_the_draft_is_published
     for url in LISTINGS:
         response = get(client, url)
         assert response.status_code == 200, url
-        assert MARK not in response.content.decode(), url
-        assert "quokka" not in response.content.decode(), url
+        assert MARK not in response.getvalue().decode(), url
+        assert "quokka" not in response.getvalue().decode(), url
     for url in own_pages(scene):
         assert client.get(url).status_code == 404, url
 
     services.commitment_publish(commitment=scene["draft"], published_by=publisher)
 
     for url, expected in LISTINGS.items():
-        body = get(client, url).content.decode()
+        body = get(client, url).getvalue().decode()
         if expected is None:
             assert MARK not in body, url
         for text in expected or []:
@@ -235,7 +234,13 @@ def test_unpublishing_takes_the_material_off_again(client, scene, publisher):
     services.commitment_unpublish(commitment=draft, unpublished_by=publisher)
     for url in own_pages(scene):
         assert client.get(url).status_code == 404, url
-    for url in ["/", "/api/sources", "/api/indicators", "/sitemap.xml", "/commitments/"]:
+    for url in [
+        "/",
+        "/api/sources",
+        "/api/indicators",
+        "/sitemap-commitments.xml",
+        "/commitments/",
+    ]:
         assert MARK not in client.get(url).content.decode(), url
 
 

@@ -36,3 +36,9 @@ from .revisions import (  # noqa: F401
     revision_reject,
     revision_submit,
 )
+from .snapshots import (  # noqa: F401
+    snapshot_file,
+    snapshot_list,
+    snapshot_prune,
+    snapshot_write,
+)
