@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import format_lazy
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -139,6 +139,22 @@ def figure_validators(label: str) -> list:
             message=format_lazy(_("{label} must be less than one trillion (10^12)."), label=label),
         ),
     ]
+
+
+class FigureField(models.DecimalField):
+    """A decimal an editor types, within ±10^12: its form names the field when the number
+    has too many digits (the form's own digit check runs before the model's validators)."""
+
+    def formfield(self, **kwargs):
+        message = format_lazy(
+            _("{label} must lie between -10^12 and 10^12."),
+            label=capfirst(format_lazy(_("the {name}"), name=self.verbose_name)),
+        )
+        kwargs.setdefault(
+            "error_messages",
+            {"max_digits": message, "max_whole_digits": message},
+        )
+        return super().formfield(**kwargs)
 
 
 def figure_constraint(field: str, name: str, label: str, *, nullable: bool):
@@ -775,7 +791,7 @@ class Indicator(models.Model):
         blank=True,
         help_text=_("What the comparison value is, e.g. 'Whole of 2024'."),
     )
-    comparison_value = models.DecimalField(
+    comparison_value = FigureField(
         _("comparison value"),
         max_digits=14,
         decimal_places=2,
@@ -821,7 +837,7 @@ class Observation(VagueDateMixin, models.Model):
         _("date"), validators=date_range_validators(_("The date of the observation"))
     )
     observed_precision = precision_field("date precision")
-    value = models.DecimalField(
+    value = FigureField(
         _("value"),
         max_digits=14,
         decimal_places=2,

@@ -297,6 +297,11 @@ def source_description_errors(
             errors["outlet"] = "Give the outlet that published the new source."
     if published_on and start_of_period(published_on, published_precision) > timezone.localdate():
         errors["published_on"] = "This date is after today."
+    elif published_on:
+        try:
+            Source._meta.get_field("published_on").run_validators(published_on)
+        except ValidationError as exc:
+            errors["published_on"] = " ".join(exc.messages)
     return errors
 
 
