@@ -397,7 +397,9 @@ def get_timeline(request, slug: str, page: int = Query(1, ge=1, le=MAX_PAGE)):
     }
 
 
-@api.get("/commitments/{slug}/changes", response=responses(list[RevisionOut]), tags=["commitments"])
+@api.get(
+    "/commitments/{slug}/changes", response=responses(list[RevisionOut]), tags=["commitments"]
+)
 @paginate(Pages, page_size=50)
 def list_commitment_changes(request, slug: str):
     """Every change to what the commitment's page shows since it was published, newest

@@ -196,7 +196,9 @@ def user_save(*, user, by, role: str | None):
             if name == "is_staff":
                 continue  # follows the role, set by user_set_role below
             if getattr(user, name) != getattr(stored, name):
-                raise ValidationError({name: _("Only a superuser may change this field.")})
+                raise ValidationError(
+                    {name: _("Only a superuser may change this field.")}
+                )
     user.full_clean(exclude=["password"])
     user.save()
     return user_set_role(user=user, role=role, by=by)

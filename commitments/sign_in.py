@@ -56,10 +56,9 @@ def device_confirm(*, device: TOTPDevice, token: str) -> TOTPDevice:
     token = (token or "").strip()
     if not (token.isdigit() and len(token) == device.digits):
         raise ValidationError(
-            {
-                "token": _("Enter the %(digits)d-digit code your app shows.")
-                % {"digits": device.digits}
-            }
+            {"token": _("Enter the %(digits)d-digit code your app shows.") % {
+                "digits": device.digits
+            }}
         )
     if not device.verify_token(token):
         raise ValidationError(
@@ -98,7 +97,9 @@ class AdminLoginForm(AdminAuthenticationForm):
             return cleaned
         token = (cleaned.get("otp_token") or "").strip()
         if not token:
-            raise ValidationError({"otp_token": _("Enter the code from your authenticator app.")})
+            raise ValidationError(
+                {"otp_token": _("Enter the code from your authenticator app.")}
+            )
         if not device.verify_token(token):
             raise ValidationError(
                 {"otp_token": _("This code is not right (or was used already). Try the next.")}

@@ -224,7 +224,9 @@ def commitment_changes(request: HttpRequest, slug: str):
         commitment=commitment,
         corrections_only=False,
     )
-    return render(request, "commitments/changes.html", {"commitment": commitment, "page": page})
+    return render(
+        request, "commitments/changes.html", {"commitment": commitment, "page": page}
+    )
 
 
 @require_safe

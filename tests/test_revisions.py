@@ -540,10 +540,7 @@ def test_corrections_of_published_text_are_in_the_feeds_escaped_and_minor_edits_
     )
     propose(world["source"], publisher.user, title="Tidier title")  # a correction too
     services.revision_submit(
-        obj=world["topic"],
-        after={"description": "Tidied."},
-        kind="minor",
-        reason="Typo.",
+        obj=world["topic"], after={"description": "Tidied."}, kind="minor", reason="Typo.",
         by=publisher.user,
     )
     slug = world["public"].slug
@@ -566,10 +563,7 @@ def test_corrections_of_published_text_are_in_the_feeds_escaped_and_minor_edits_
 def test_the_api_lists_revisions_with_before_and_after(world, publisher, client):
     propose(world["statement"], publisher.user, text="New words")
     services.revision_submit(
-        obj=world["topic"],
-        after={"description": "Tidied."},
-        kind="minor",
-        reason="Typo.",
+        obj=world["topic"], after={"description": "Tidied."}, kind="minor", reason="Typo.",
         by=publisher.user,
     )
     every = client.get("/api/revisions").json()

@@ -146,9 +146,8 @@ def commitments_showing(obj) -> QuerySet[Commitment]:
         return published.filter(topics=obj)
     if model is Actor:
         return published.filter(
-            pk__in=Commitment.objects.filter(
-                Q(roles__actor=obj) | Q(statements__speaker=obj)
-            ).values("pk")
+            pk__in=Commitment.objects.filter(Q(roles__actor=obj) | Q(statements__speaker=obj))
+            .values("pk")
         )
     if model is Source:
         return published.filter(
@@ -232,12 +231,13 @@ def _display(model, name: str, value: Any, side: dict[str, Any]) -> str:
     if name == "roles":
         actors = Actor.objects.in_bulk([actor_id for actor_id, _role in value])
         return "; ".join(
-            f"{actors[a].name if a in actors else a} ({ActorRole(role).label})" for a, role in value
+            f"{actors[a].name if a in actors else a} ({ActorRole(role).label})"
+            for a, role in value
         )
     if name == "relations":
-        titles = dict(
-            Commitment.objects.filter(pk__in=[c for c, _k in value]).values_list("pk", "title")
-        )
+        titles = dict(Commitment.objects.filter(pk__in=[c for c, _k in value]).values_list(
+            "pk", "title"
+        ))
         labels = dict(CommitmentRelation.Kind.choices)
         return "; ".join(f"{labels.get(kind, kind)} {titles.get(c, c)}" for c, kind in value)
     field = model._meta.get_field(name)
