@@ -141,16 +141,13 @@ class RevisedRecordMixin:
                 kept.append((name, {**options, "fields": fields}))
         return [
             *kept,
-            (
-                _("Why this change? It is shown on the public change history"),
-                {
-                    "fields": REVISION_FIELDS,
-                    "description": _(
-                        "This record is public. A publisher's change is applied at once; an "
-                        "editor's waits for a publisher to approve it."
-                    ),
-                },
-            ),
+            (_("Why this change? It is shown on the public change history"), {
+                "fields": REVISION_FIELDS,
+                "description": _(
+                    "This record is public. A publisher's change is applied at once; an "
+                    "editor's waits for a publisher to approve it."
+                ),
+            }),
         ]
 
     def save_model(self, request, obj, form, change):
