@@ -497,6 +497,12 @@ def flags_refresh(
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
                 cursor.execute("SET LOCAL work_mem = '64MB'")
+                # A long job, not a web request: the job's statement timeout (none by
+                # default), whatever process runs it (settings: DB_JOB_STATEMENT_TIMEOUT_MS).
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)",
+                    [str(getattr(settings, "DB_JOB_STATEMENT_TIMEOUT_MS", 0))],
+                )
         for reason in reasons:
             reason = FlagReason(reason)
             if not rule_flags_differ(reason=reason, today=today):
