@@ -58,3 +58,17 @@ def test_app_urls_point_at_the_compose_services():
     assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
     assert env["REDIS_URL"].startswith("redis://redis:6379/")
     assert env["DEBUG"] == "0"
+
+
+def test_broker_and_cache_use_separate_redis_databases_and_redis_never_evicts():
+    """Issue 9: a cache filling Redis must not evict queued tasks."""
+    from urllib.parse import urlsplit
+
+    env = COMPOSE["services"]["web"]["environment"]
+    broker, cache = urlsplit(env["CELERY_BROKER_URL"]), urlsplit(env["REDIS_URL"])
+    assert broker.netloc == cache.netloc
+    assert broker.path != cache.path, "broker and cache share a Redis database"
+    assert (broker.path, cache.path) == ("/0", "/1")
+    command = COMPOSE["services"]["redis"]["command"]
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert "CELERY_RESULT_BACKEND = None" in SETTINGS_SOURCE
