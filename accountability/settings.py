@@ -95,6 +95,9 @@ MIDDLEWARE = [
     "commitments.middleware.api_errors_as_json",
     "commitments.middleware.refuse_nul_bytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files never touch the database): a database error below
+    # becomes a plain 503 page.
+    "commitments.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -30,8 +30,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PORTS = range(8900, 8950)
 
 
+_handed_out: set[int] = set()
+
+
 def listen_on_a_free_port() -> socket.socket:
+    """A listening socket on a port of the range, not one handed out before in this run
+    (a stopped fake server's port must stay dead, not become the next test server's)."""
+    if len(_handed_out) >= len(PORTS) - 5:
+        _handed_out.clear()
     for port in PORTS:
+        if port in _handed_out:
+            continue
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.bind(("127.0.0.1", port))
@@ -39,6 +48,7 @@ def listen_on_a_free_port() -> socket.socket:
             sock.close()
             continue
         sock.listen(64)
+        _handed_out.add(port)
         return sock
     raise RuntimeError("no free port in 8900-8949")
 
