@@ -231,11 +231,12 @@ def serve(env: dict[str, str], *, ready_path: str = "/static/css/site.css", time
         log.close()
 
 
-def database_url(connection) -> str:
-    """The address of the test database the current test writes to."""
+def database_url(connection, *, via_port: int | None = None) -> str:
+    """The address of the test database the current test writes to; with ``via_port``,
+    through a local proxy on that port."""
     settings = connection.settings_dict
     user = settings["USER"] or "postgres"
     password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    host = settings["HOST"] or "127.0.0.1"
-    port = settings["PORT"] or 5432
+    host = "127.0.0.1" if via_port else settings["HOST"] or "127.0.0.1"
+    port = via_port or settings["PORT"] or 5432
     return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"

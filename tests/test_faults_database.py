@@ -67,10 +67,10 @@ def test_the_site_recovers_by_itself_when_the_database_comes_back(make_commitmen
     commitment = make_commitment(title="Recovered promise")
     real = connection.settings_dict
     with FreezableProxy((real["HOST"] or "127.0.0.1", int(real["PORT"] or 5432))) as proxy:
-        url = database_url(connection).replace(
-            f":{real['PORT'] or 5432}/", f":{proxy.port}/"
-        ).replace(f"@{real['HOST'] or '127.0.0.1'}:", "@127.0.0.1:")
-        env = {"DATABASE_URL": url, "DB_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT)}
+        env = {
+            "DATABASE_URL": database_url(connection, via_port=proxy.port),
+            "DB_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
+        }
         with serve(env) as base:
             page = base + commitment.get_absolute_url()
             response, _took = timed_get(page)
