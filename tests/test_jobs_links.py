@@ -265,4 +265,4 @@ def test_a_broker_that_is_down_never_fails_the_editors_save(
             )
     assert created
     assert Source.objects.filter(pk=source.pk).exists()
-    assert "on_commit" in caplog.text and "127.0.0.1:1" in caplog.text
+    assert "Could not queue archiving" in caplog.text and "127.0.0.1:1" in caplog.text

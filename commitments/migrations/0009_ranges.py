@@ -21,6 +21,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # A threshold beyond ten years, stored before this constraint, becomes ten years
+        # (the stall job never used more than 100 years of it anyway): the constraint can
+        # then be added on any existing database.
+        migrations.RunSQL(
+            "UPDATE commitments_commitment SET stall_after_days = 3650 "
+            "WHERE stall_after_days > 3650",
+            reverse_sql=migrations.RunSQL.noop,
+            elidable=False,
+        ),
         migrations.RemoveConstraint(
             model_name='commitment',
             name='commitment_stall_after_positive',
