@@ -9,6 +9,7 @@ same code runs on PostgreSQL and Redis.
 
 import datetime
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -133,6 +134,9 @@ MIDDLEWARE = [
     "commitments.middleware.api_errors_as_json",
     "commitments.middleware.refuse_nul_bytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files never touch the database): a database error below
+    # becomes a plain 503 page.
+    "commitments.middleware.DatabaseUnavailableMiddleware",
     # Below whitenoise (static files come precompressed from there); above everything that
     # writes a body. Compresses only cookie-less requests outside the admin (BREACH).
     "accountability.headers.PublicGZipMiddleware",
@@ -369,6 +373,7 @@ FLAG_STALLED_EVERY_HOURS = env_float("FLAG_STALLED_EVERY_HOURS", 24)
 CHECK_SOURCES_EVERY_DAYS = env_float("CHECK_SOURCES_EVERY_DAYS", 7)
 EDITORS_DIGEST_EVERY_HOURS = env_float("EDITORS_DIGEST_EVERY_HOURS", 24)
 SNAPSHOT_EVERY_HOURS = env_float("SNAPSHOT_EVERY_HOURS", 24)
+ARCHIVE_SWEEP_EVERY_HOURS = env_float("ARCHIVE_SWEEP_EVERY_HOURS", 24)
 CELERY_BEAT_SCHEDULE: dict = {
     "flag-stalled-commitments": {
         "task": "commitments.tasks.flag_stalled",
@@ -379,9 +384,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": CHECK_SOURCES_EVERY_DAYS * 24 * 60 * 60,
     },
     "archive-sources": {
-        # Catches sources whose archiving was never enqueued or gave up (e.g. rate limits).
+        # Catches sources whose archiving was never enqueued (the broker was down when the
+        # editor saved) or gave up (e.g. rate limits).
         "task": "commitments.tasks.archive_pending_sources",
-        "schedule": CHECK_SOURCES_EVERY_DAYS * 24 * 60 * 60,
+        "schedule": ARCHIVE_SWEEP_EVERY_HOURS * 60 * 60,
     },
     "editors-digest": {
         "task": "commitments.tasks.send_editors_digest",
@@ -417,6 +423,61 @@ WAYBACK_TIMEOUT_SECONDS = env_int("WAYBACK_TIMEOUT_SECONDS", 60)
 # Celery rate limit per worker for Save Page Now requests (the service allows a few a minute).
 WAYBACK_RATE_LIMIT = os.environ.get("WAYBACK_RATE_LIMIT", "6/m")
 WAYBACK_MAX_ATTEMPTS = env_int("WAYBACK_MAX_ATTEMPTS", 6)
+
+# --- Fault tolerance: a timeout on every network call (issue 9) -------------------------
+# PostgreSQL: a connection attempt gives up after DB_CONNECT_TIMEOUT seconds, and a
+# statement after DB_STATEMENT_TIMEOUT_MS (web requests). Background work that may run long
+# (Celery workers, management commands such as migrate or the stall job run by hand) uses
+# DB_JOB_STATEMENT_TIMEOUT_MS instead (0: none; Celery's time limits still bound a task),
+# and the stall job sets it for its own transaction as well (services/flags.py).
+# A broken pooled connection is dropped before reuse (CONN_HEALTH_CHECKS, above).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 15000)
+DB_JOB_STATEMENT_TIMEOUT_MS = env_int("DB_JOB_STATEMENT_TIMEOUT_MS", 0)
+_command = Path(sys.argv[0]).name if sys.argv else ""
+RUNS_JOBS = (_command == "manage.py" and sys.argv[1:2] != ["runserver"]) or (
+    _command == "celery" or sys.argv[0].endswith(os.path.join("celery", "__main__.py"))
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _statement_timeout = DB_JOB_STATEMENT_TIMEOUT_MS if RUNS_JOBS else DB_STATEMENT_TIMEOUT_MS
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": DB_CONNECT_TIMEOUT,
+            "options": f"-c statement_timeout={_statement_timeout}",
+        }
+    )
+
+# Redis cache: short socket timeouts, and an error means "no cache" (logged), never a
+# failed page; after an error the cache is skipped for CACHE_RETRY_AFTER_SECONDS.
+CACHE_SOCKET_TIMEOUT = env_float("CACHE_SOCKET_TIMEOUT", 0.5)
+CACHE_RETRY_AFTER_SECONDS = env_float("CACHE_RETRY_AFTER_SECONDS", 10)
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "commitments.cache.ForgivingRedisCache"
+    CACHES["default"]["OPTIONS"] = {
+        "socket_timeout": CACHE_SOCKET_TIMEOUT,
+        "socket_connect_timeout": CACHE_SOCKET_TIMEOUT,
+        "retry_after": CACHE_RETRY_AFTER_SECONDS,
+    }
+
+# Celery broker: publishing a task gives up within a few seconds (an editor's save never
+# waits on Redis: services/links.py logs the failure and the archive sweep picks the work
+# up). Connect and socket timeouts, one quick retry at most.
+CELERY_BROKER_SOCKET_TIMEOUT = env_float("CELERY_BROKER_SOCKET_TIMEOUT", 2)
+CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_SOCKET_TIMEOUT
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        {
+            "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+            "socket_connect_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+        }
+    )
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {

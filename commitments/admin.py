@@ -9,6 +9,8 @@ alike), and editing or deleting a status update (for everyone: corrections inste
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import widgets
@@ -790,6 +792,9 @@ class StatusUpdateForm(forms.ModelForm):
         initial=Source.Kind.NEWS_REPORT,
         required=False,
     )
+    # A one-time token, new each time the form is shown (and kept when it is shown again
+    # with errors): posting the same form twice records one update.
+    form_token = forms.UUIDField(initial=uuid.uuid4, required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = StatusUpdate
@@ -889,6 +894,7 @@ class StatusUpdateAdmin(admin.ModelAdmin):
                     "status",
                     ("effective_on", "effective_precision"),
                     "description",
+                    "form_token",
                 ]
             },
         ),
@@ -913,7 +919,14 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is not None:
             # A saved entry is shown read-only, with what it cites.
-            return [fs for fs in self.fieldsets if "new_source_url" not in fs[1]["fields"]]
+            return [
+                (
+                    name,
+                    {**options, "fields": [f for f in options["fields"] if f != "form_token"]},
+                )
+                for name, options in self.fieldsets
+                if "new_source_url" not in options["fields"]
+            ]
         return self.fieldsets
 
     def get_queryset(self, request):
@@ -955,7 +968,8 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         described = form.new_source()
-        created = services.status_update_log(
+        created, recorded = services.status_update_log_once(
+            idempotency_key=data.get("form_token"),
             commitment=data["commitment"],
             status=data["status"],
             effective_on=data["effective_on"],
@@ -970,6 +984,13 @@ class StatusUpdateAdmin(admin.ModelAdmin):
         form.instance = created
         obj.pk = created.pk
         obj.commitment_id = created.commitment_id
+        # The same form posted again (a retry, a double click): nothing new was recorded.
+        request.status_update_already_recorded = not recorded
+
+    def log_addition(self, request, obj, message):
+        if getattr(request, "status_update_already_recorded", False):
+            return None
+        return super().log_addition(request, obj, message)
 
     def save_related(self, request, form, formsets, change):
         # The service saved the sources with the entry, in one transaction.
@@ -979,12 +1000,23 @@ class StatusUpdateAdmin(admin.ModelAdmin):
         if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
             return super().response_add(request, obj, post_url_continue)
         commitment = Commitment.objects.get(pk=obj.commitment_id)
-        self.message_user(
-            request,
-            _("Logged: “%(title)s” is now %(status)s.")
-            % {"title": commitment.title, "status": commitment.get_status_display()},
-            messages.SUCCESS,
-        )
+        if getattr(request, "status_update_already_recorded", False):
+            self.message_user(
+                request,
+                _(
+                    "Already recorded: this form was sent before and its update is on "
+                    "“%(title)s”'s timeline; nothing was added."
+                )
+                % {"title": commitment.title},
+                messages.WARNING,
+            )
+        else:
+            self.message_user(
+                request,
+                _("Logged: “%(title)s” is now %(status)s.")
+                % {"title": commitment.title, "status": commitment.get_status_display()},
+                messages.SUCCESS,
+            )
         return redirect(reverse("admin:commitments_commitment_change", args=[commitment.pk]))
 
 

@@ -8,6 +8,7 @@ description cannot drift from the output. Every read goes through ``selectors`` 
 """
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Query, Schema
@@ -61,6 +62,13 @@ def responses(ok, *, not_found: bool = True) -> dict:
 def not_found(request, exc):
     message = str(exc) if exc.args else ""
     return api.create_response(request, {"detail": message or "Not found."}, status=404)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request, exc):
+    """Not ninja's debug traceback: the database middleware answers 503 (issue 9)."""
+    raise exc
 
 
 class Pages(PageNumberPagination):

@@ -32,6 +32,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import (
     get_cache_key,
@@ -196,7 +197,12 @@ class PublicCacheMiddleware:
                 private_no_store(response)
             return response
 
-        current = public_version()
+        try:
+            current = public_version()
+        except DatabaseError:
+            # Down or frozen: no cache; the view below meets the same error and answers
+            # 503 (``DatabaseUnavailableMiddleware``).
+            current = None
         if current is None:
             return self.get_response(request)
         version, changed_at = current

@@ -1,11 +1,16 @@
-"""Requests no page of this site can answer, refused before any view runs; and the API's
-errors as JSON, whoever answered them (the URL resolver's 404, a 405)."""
+"""Requests no page of this site can answer, refused before any view runs; the API's
+errors as JSON, whoever answered them (the URL resolver's 404, a 405); and a plain 503
+when the database is unavailable."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import unquote_to_bytes
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+
+logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
@@ -48,3 +53,55 @@ def api_errors_as_json(get_response):
         return response
 
     return middleware
+
+
+DATABASE_UNAVAILABLE_HTML = b"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="robots" content="noindex"><title>Temporarily unavailable</title></head>
+<body style="font-family: sans-serif; max-width: 36em; margin: 3em auto; padding: 0 1em">
+<h1>Temporarily unavailable</h1>
+<p>The commitment tracker cannot reach its database just now. Nothing is lost: please try
+again in a minute.</p>
+</body>
+</html>
+"""
+#: Seconds a client is asked to wait before trying again.
+RETRY_AFTER_SECONDS = 30
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is down, frozen (the connect timeout expired) or too slow (the
+    statement timeout cancelled a query) gives a fast, plain 503 with ``Retry-After``,
+    not a 500: a small static page, no template and no query. Static files never get here
+    (whitenoise answers them earlier, without the database). The next request connects
+    afresh (a broken connection is dropped: ``CONN_HEALTH_CHECKS``), so the site recovers
+    by itself when the database does."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error(
+            "Database unavailable for %s %s: %s: %s",
+            request.method,
+            request.path,
+            type(exception).__name__,
+            exception,
+        )
+        if request.path_info.startswith(API_PREFIX):
+            response = JsonResponse(
+                {"detail": "The database is unavailable; try again shortly."}, status=503
+            )
+        else:
+            response = HttpResponse(
+                DATABASE_UNAVAILABLE_HTML, status=503, content_type="text/html; charset=utf-8"
+            )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response["Cache-Control"] = "no-store"
+        return response

@@ -8,13 +8,17 @@ latest update) live in ``services.py``.
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -78,6 +82,105 @@ class VagueDateMixin:
             if name == date_field:
                 return format_vague_date(getattr(self, name), getattr(self, precision_name))
         raise KeyError(date_field)
+
+
+# --- Sane ranges for what editors type (issue 9) -----------------------------------------
+# Each range is a validator on the field (the form shows its message beside the field) and
+# a named CHECK constraint (nothing out of range is stored, whoever writes). The database
+# holds fixed bounds; the rules relative to today (not after today, at most fifty years
+# ahead) are checked in ``clean()`` and the services, since a CHECK must not depend on the
+# day it runs.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+LATEST_DATE = datetime.date(2200, 12, 31)
+#: How far ahead a deadline may be set, in years.
+DEADLINE_YEARS_AHEAD = 50
+STALL_AFTER_DAYS_MAX = 3650
+#: Indicator figures (observations, comparison values) lie strictly within ±10^12.
+FIGURE_LIMIT = Decimal("1000000000000")
+
+
+def date_range_validators(label: str) -> list:
+    """Validators refusing a date before 1900 or after 2200, naming the field."""
+    return [
+        MinValueValidator(
+            EARLIEST_DATE,
+            message=format_lazy(_("{label} cannot be before 1 January 1900."), label=label),
+        ),
+        MaxValueValidator(
+            LATEST_DATE,
+            message=format_lazy(_("{label} cannot be after 31 December 2200."), label=label),
+        ),
+    ]
+
+
+def date_range_constraint(field: str, name: str, label: str, *, nullable: bool):
+    """A named CHECK holding ``field`` between 1900-01-01 and 2200-12-31."""
+    within = Q(**{f"{field}__gte": EARLIEST_DATE, f"{field}__lte": LATEST_DATE})
+    return models.CheckConstraint(
+        condition=(Q(**{f"{field}__isnull": True}) | within) if nullable else within,
+        name=name,
+        violation_error_code="out_of_range",
+        violation_error_message=format_lazy(
+            _("{label} must be between 1900 and 2200."), label=label
+        ),
+    )
+
+
+def figure_validators(label: str) -> list:
+    return [
+        MinValueValidator(
+            -FIGURE_LIMIT + Decimal("0.01"),
+            message=format_lazy(
+                _("{label} must be more than minus one trillion (-10^12)."), label=label
+            ),
+        ),
+        MaxValueValidator(
+            FIGURE_LIMIT - Decimal("0.01"),
+            message=format_lazy(_("{label} must be less than one trillion (10^12)."), label=label),
+        ),
+    ]
+
+
+class FigureField(models.DecimalField):
+    """A decimal an editor types, within ±10^12: its form names the field when the number
+    has too many digits (the form's own digit check runs before the model's validators)."""
+
+    def formfield(self, **kwargs):
+        message = format_lazy(
+            _("{label} must lie between -10^12 and 10^12."),
+            label=capfirst(format_lazy(_("the {name}"), name=self.verbose_name)),
+        )
+        kwargs.setdefault(
+            "error_messages",
+            {"max_digits": message, "max_whole_digits": message},
+        )
+        return super().formfield(**kwargs)
+
+
+def figure_constraint(field: str, name: str, label: str, *, nullable: bool):
+    within = Q(**{f"{field}__gt": -FIGURE_LIMIT, f"{field}__lt": FIGURE_LIMIT})
+    return models.CheckConstraint(
+        condition=(Q(**{f"{field}__isnull": True}) | within) if nullable else within,
+        name=name,
+        violation_error_code="out_of_range",
+        violation_error_message=format_lazy(
+            _("{label} must lie between -10^12 and 10^12."), label=label
+        ),
+    )
+
+
+def _years_ahead(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _refuse_future(instance, field: str, label: str) -> dict[str, str]:
+    value = getattr(instance, field)
+    if value is not None and value > timezone.localdate():
+        return {field: format_lazy(_("{label} is after today."), label=label)}
+    return {}
 
 
 class Actor(models.Model):
@@ -183,7 +286,12 @@ class Source(VagueDateMixin, models.Model):
     title = models.CharField(_("title"), max_length=500)
     outlet = models.CharField(_("outlet"), max_length=200)
     author = models.CharField(_("author"), max_length=200, blank=True)
-    published_on = models.DateField(_("publication date"), null=True, blank=True)
+    published_on = models.DateField(
+        _("publication date"),
+        null=True,
+        blank=True,
+        validators=date_range_validators(_("The publication date")),
+    )
     published_precision = precision_field("publication date precision")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind, default=Kind.NEWS_REPORT)
     language = models.CharField(_("language"), max_length=10, default="en")
@@ -269,6 +377,12 @@ class Source(VagueDateMixin, models.Model):
                     "The address after redirects must start with http:// or https://."
                 ),
             ),
+            date_range_constraint(
+                "published_on",
+                "source_published_on_range",
+                _("The publication date"),
+                nullable=True,
+            ),
         ]
 
     def __str__(self):
@@ -316,7 +430,7 @@ class Commitment(VagueDateMixin, models.Model):
     topics = models.ManyToManyField(
         Topic, related_name="commitments", blank=True, verbose_name=_("topics")
     )
-    made_on = models.DateField(_("date made"))
+    made_on = models.DateField(_("date made"), validators=date_range_validators(_("The date made")))
     made_precision = precision_field("date made precision")
     made_in = models.ForeignKey(
         Source,
@@ -333,7 +447,13 @@ class Commitment(VagueDateMixin, models.Model):
         blank=True,
         help_text=_("The occasion, e.g. 'UK-France summit, London'."),
     )
-    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    deadline = models.DateField(
+        _("deadline"),
+        null=True,
+        blank=True,
+        validators=date_range_validators(_("The deadline")),
+        help_text=_("At most fifty years ahead."),
+    )
     deadline_precision = precision_field("deadline precision")
     status = models.CharField(
         _("current status"), max_length=20, choices=Status, default=Status.NOT_STARTED
@@ -349,8 +469,17 @@ class Commitment(VagueDateMixin, models.Model):
         _("stall after (days)"),
         null=True,
         blank=True,
-        validators=[MinValueValidator(1)],
-        help_text=_("Flag as stalled after this many days without progress. Empty: site default."),
+        validators=[
+            MinValueValidator(1, message=_("Stall after (days) must be at least 1 day.")),
+            MaxValueValidator(
+                STALL_AFTER_DAYS_MAX,
+                message=_("Stall after (days) must be at most 3650 days (ten years)."),
+            ),
+        ],
+        help_text=_(
+            "Flag as stalled after this many days without progress (1 to 3650). "
+            "Empty: site default."
+        ),
     )
     is_published = models.BooleanField(_("published"), default=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
@@ -401,9 +530,17 @@ class Commitment(VagueDateMixin, models.Model):
                 violation_error_message=_("The deadline cannot be before the date it was made."),
             ),
             models.CheckConstraint(
-                condition=Q(stall_after_days__isnull=True) | Q(stall_after_days__gte=1),
-                name="commitment_stall_after_positive",
-                violation_error_message=_("Stall after must be at least one day."),
+                condition=Q(stall_after_days__isnull=True)
+                | Q(stall_after_days__gte=1, stall_after_days__lte=STALL_AFTER_DAYS_MAX),
+                name="commitment_stall_after_days_range",
+                violation_error_code="out_of_range",
+                violation_error_message=_("Stall after (days) must be between 1 and 3650."),
+            ),
+            date_range_constraint(
+                "made_on", "commitment_made_on_range", _("The date made"), nullable=False
+            ),
+            date_range_constraint(
+                "deadline", "commitment_deadline_range", _("The deadline"), nullable=True
             ),
         ]
         indexes = [
@@ -452,8 +589,14 @@ class Commitment(VagueDateMixin, models.Model):
 
     def clean(self):
         self.normalise_vague_dates()
-        if self.made_on and self.made_on > timezone.localdate():
-            raise ValidationError({"made_on": _("This date is after today.")})
+        errors = {}
+        today = timezone.localdate()
+        if self.made_on and self.made_on > today:
+            errors["made_on"] = _("This date is after today.")
+        if self.deadline and self.deadline > _years_ahead(today, DEADLINE_YEARS_AHEAD):
+            errors["deadline"] = _("The deadline cannot be more than fifty years ahead.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class ActorRole(models.TextChoices):
@@ -545,7 +688,7 @@ class Statement(VagueDateMixin, models.Model):
             "linked to French maritime security'."
         ),
     )
-    said_on = models.DateField(_("date said"))
+    said_on = models.DateField(_("date said"), validators=date_range_validators(_("The date said")))
     said_precision = precision_field("date said precision")
     source = models.ForeignKey(
         Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="statements"
@@ -570,6 +713,9 @@ class Statement(VagueDateMixin, models.Model):
                 name="statement_has_speaker",
                 violation_error_message=_("Name the speaker, or describe an unnamed source."),
             ),
+            date_range_constraint(
+                "said_on", "statement_said_on_range", _("The date said"), nullable=False
+            ),
         ]
 
     def __str__(self):
@@ -588,10 +734,11 @@ class Statement(VagueDateMixin, models.Model):
 
     def clean(self):
         self.normalise_vague_dates()
+        errors = _refuse_future(self, "said_on", _("The date said"))
         if not self.speaker_id and not self.speaker_description.strip():
-            raise ValidationError(
-                {"speaker_description": _("Name the speaker, or describe an unnamed source.")}
-            )
+            errors["speaker_description"] = _("Name the speaker, or describe an unnamed source.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class StatusUpdate(VagueDateMixin, models.Model):
@@ -601,7 +748,10 @@ class StatusUpdate(VagueDateMixin, models.Model):
         Commitment, on_delete=models.PROTECT, related_name="status_updates"
     )
     status = models.CharField(_("new status"), max_length=20, choices=Status)
-    effective_on = models.DateField(_("date it took effect"))
+    effective_on = models.DateField(
+        _("date it took effect"),
+        validators=date_range_validators(_("The date it took effect")),
+    )
     effective_precision = precision_field("date precision")
     description = models.TextField(_("what happened"))
     sources = models.ManyToManyField(
@@ -630,6 +780,9 @@ class StatusUpdate(VagueDateMixin, models.Model):
         blank=True,
         help_text=_("For a correction: what the earlier entry got wrong."),
     )
+    # The one-time token of the form that logged it: the same form posted twice (a retry, a
+    # double click) finds its update already recorded and records nothing more.
+    idempotency_key = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
 
     objects = StatusUpdateQuerySet.as_manager()
 
@@ -654,6 +807,17 @@ class StatusUpdate(VagueDateMixin, models.Model):
             models.CheckConstraint(
                 condition=~Q(corrects=models.F("id")),
                 name="status_update_not_self_correction",
+            ),
+            date_range_constraint(
+                "effective_on",
+                "status_update_effective_on_range",
+                _("The date it took effect"),
+                nullable=False,
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                name="status_update_idempotency_key_unique",
+                violation_error_message=_("This form was already recorded."),
             ),
         ]
         indexes = [
@@ -683,8 +847,13 @@ class Indicator(models.Model):
         blank=True,
         help_text=_("What the comparison value is, e.g. 'Whole of 2024'."),
     )
-    comparison_value = models.DecimalField(
-        _("comparison value"), max_digits=14, decimal_places=2, null=True, blank=True
+    comparison_value = FigureField(
+        _("comparison value"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=figure_validators(_("The comparison value")),
     )
     comparison_source = models.ForeignKey(
         Source,
@@ -705,6 +874,14 @@ class Indicator(models.Model):
         ordering = ["name"]
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
+        constraints = [
+            figure_constraint(
+                "comparison_value",
+                "indicator_comparison_value_range",
+                _("The comparison value"),
+                nullable=True,
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -712,9 +889,16 @@ class Indicator(models.Model):
 
 class Observation(VagueDateMixin, models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="observations")
-    observed_on = models.DateField(_("date"))
+    observed_on = models.DateField(
+        _("date"), validators=date_range_validators(_("The date of the observation"))
+    )
     observed_precision = precision_field("date precision")
-    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    value = FigureField(
+        _("value"),
+        max_digits=14,
+        decimal_places=2,
+        validators=figure_validators(_("The value")),
+    )
     source = models.ForeignKey(
         Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="observations"
     )
@@ -734,6 +918,13 @@ class Observation(VagueDateMixin, models.Model):
                 name="observation_unique_per_source_date",
                 violation_error_message=_("This source already gives a value for that date."),
             ),
+            figure_constraint("value", "observation_value_range", _("The value"), nullable=False),
+            date_range_constraint(
+                "observed_on",
+                "observation_observed_on_range",
+                _("The date of the observation"),
+                nullable=False,
+            ),
         ]
 
     def __str__(self):
@@ -741,6 +932,9 @@ class Observation(VagueDateMixin, models.Model):
 
     def clean(self):
         self.normalise_vague_dates()
+        errors = _refuse_future(self, "observed_on", _("The date of the observation"))
+        if errors:
+            raise ValidationError(errors)
 
 
 class FlagReason(models.TextChoices):

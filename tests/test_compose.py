@@ -118,3 +118,17 @@ def test_the_app_trusts_exactly_the_one_proxy_compose_puts_in_front():
     assert env["TRUSTED_PROXY"] == "1"
     assert env["TRUSTED_PROXY_COUNT"] == "1"
     assert "SECURE_SSL_REDIRECT" not in env  # follows SITE_URL's scheme
+
+
+def test_broker_and_cache_use_separate_redis_databases_and_redis_never_evicts():
+    """Issue 9: a cache filling Redis must not evict queued tasks."""
+    from urllib.parse import urlsplit
+
+    env = COMPOSE["services"]["web"]["environment"]
+    broker, cache = urlsplit(env["CELERY_BROKER_URL"]), urlsplit(env["REDIS_URL"])
+    assert broker.netloc == cache.netloc
+    assert broker.path != cache.path, "broker and cache share a Redis database"
+    assert (broker.path, cache.path) == ("/0", "/1")
+    command = COMPOSE["services"]["redis"]["command"]
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert "CELERY_RESULT_BACKEND = None" in SETTINGS_SOURCE

@@ -234,7 +234,12 @@ def test_a_correction_cannot_point_at_another_commitments_entry(editor, seeded):
 def test_the_services_offer_no_way_to_rewrite_or_delete_an_entry(taxi_boats, log_update):
     """Append-only through the services: the only write is appending."""
     writers = [name for name in dir(services) if name.startswith("status_update_")]
-    assert sorted(writers) == ["status_update_create", "status_update_errors", "status_update_log"]
+    assert sorted(writers) == [
+        "status_update_create",
+        "status_update_errors",
+        "status_update_log",
+        "status_update_log_once",
+    ]
     entry = taxi_boats.status_updates.latest()
     snapshot = {f.name: getattr(entry, f.attname) for f in StatusUpdate._meta.concrete_fields}
     sources = list(entry.sources.all())

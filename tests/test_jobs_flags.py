@@ -258,7 +258,7 @@ def test_a_flag_resolved_by_an_editor_is_not_raised_again_for_the_same_date(
 def test_sources_unavailable_follows_the_current_status_sources(
     make_commitment, make_source, log_update
 ):
-    commitment = make_commitment(made_on=D(2025, 1, 1), stall_after_days=9999)
+    commitment = make_commitment(made_on=D(2025, 1, 1), stall_after_days=3650)
     old, gone_a, gone_b = make_source(), make_source(), make_source()
     log_update(commitment, sources=[old], effective_on=D(2025, 2, 1))
     log_update(commitment, sources=[gone_a, gone_b], effective_on=D(2025, 3, 1))
@@ -278,7 +278,7 @@ def test_sources_unavailable_follows_the_current_status_sources(
 def test_an_unavailable_source_on_an_older_update_does_not_flag(
     make_commitment, make_source, log_update
 ):
-    commitment = make_commitment(made_on=D(2025, 1, 1), stall_after_days=9999)
+    commitment = make_commitment(made_on=D(2025, 1, 1), stall_after_days=3650)
     gone, fresh = make_source(), make_source()
     log_update(commitment, sources=[gone], effective_on=D(2025, 2, 1))
     Source.objects.filter(pk=gone.pk).update(link_status="unavailable")

@@ -194,7 +194,7 @@ def test_a_worker_killed_during_the_stall_job_leaves_nothing_and_a_rerun_equals_
         make_commitment(
             made_on=D(2025, 1, 1),
             deadline=D(2025, 2, 1) if n % 4 == 0 else None,
-            stall_after_days=None if n % 5 else 9999,
+            stall_after_days=None if n % 5 else 3650,
         )
     # A deadline flag the job must resolve (its deadline moved): the test holds its row,
     # so the job stops there, after raising the no-progress flags.

@@ -28,6 +28,7 @@ from .records import (  # noqa: F401
     status_update_create,
     status_update_errors,
     status_update_log,
+    status_update_log_once,
 )
 from .review import flag_acknowledge, flag_resolve  # noqa: F401
 from .revisions import (  # noqa: F401

@@ -53,7 +53,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce, Concat, Least
 from django.utils import timezone
 
 from ..models import FINAL_STATUSES, Commitment, Flag, FlagReason, Source, StatusUpdate
@@ -161,9 +161,20 @@ def _last_progress():
     return since, precision
 
 
+#: The longest threshold the job computes with. ``stall_after_days`` is held to 1..3650 by a
+#: constraint (migration 0009); the job clamps as well, so one extreme value (a row written
+#: before the constraint, a site setting gone wrong) cannot overflow date arithmetic and
+#: stop the run for every other commitment.
+THRESHOLD_CEILING_DAYS = 36500
+
+
 def _threshold():
-    return Coalesce(
-        F("stall_after_days"), Value(settings.STALL_AFTER_DAYS), output_field=IntegerField()
+    return Least(
+        Coalesce(
+            F("stall_after_days"), Value(settings.STALL_AFTER_DAYS), output_field=IntegerField()
+        ),
+        Value(THRESHOLD_CEILING_DAYS),
+        output_field=IntegerField(),
     )
 
 
@@ -486,6 +497,12 @@ def flags_refresh(
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
                 cursor.execute("SET LOCAL work_mem = '64MB'")
+                # A long job, not a web request: the job's statement timeout (none by
+                # default), whatever process runs it (settings: DB_JOB_STATEMENT_TIMEOUT_MS).
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)",
+                    [str(getattr(settings, "DB_JOB_STATEMENT_TIMEOUT_MS", 0))],
+                )
         for reason in reasons:
             reason = FlagReason(reason)
             if not rule_flags_differ(reason=reason, today=today):

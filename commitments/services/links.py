@@ -333,10 +333,27 @@ def sources_pending_archive(*, now: datetime.datetime | None = None, limit: int 
 
 
 def source_archive_enqueue(source_id: int) -> None:
-    """After the current transaction commits, enqueue archiving. A broker that is down is
-    logged, never shown to the editor whose save succeeded (``robust``)."""
+    """After the current transaction commits, enqueue archiving. The editor's save never
+    waits on the broker: publishing has short timeouts (``CELERY_BROKER_SOCKET_TIMEOUT``)
+    and a failure is logged, not raised. The source then still has no archive and was
+    never asked about (``archive_requested_at`` empty), so the archive sweep
+    (``sources_pending_archive``, run by beat every ``ARCHIVE_SWEEP_EVERY_HOURS``) queues it."""
     if not settings.ARCHIVE_ON_CREATE:
         return
+    transaction.on_commit(lambda: _archive_enqueue_now(source_id), robust=True)
+
+
+def _archive_enqueue_now(source_id: int) -> bool:
     from ..tasks import archive_source
 
-    transaction.on_commit(lambda: archive_source.delay(source_id), robust=True)
+    try:
+        archive_source.delay(source_id)
+    except Exception as exc:  # noqa: BLE001 - kombu and redis-py raise many kinds
+        logger.warning(
+            "Could not queue archiving of source %s (%s: %s); the archive sweep will.",
+            source_id,
+            type(exc).__name__,
+            exc,
+        )
+        return False
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -227,6 +228,7 @@ def status_update_create(
     recorded_by=None,
     corrects: StatusUpdate | None = None,
     correction_note: str = "",
+    idempotency_key: uuid.UUID | None = None,
 ) -> StatusUpdate:
     """Append a step to a commitment's timeline and bring its current status into step.
 
@@ -261,6 +263,7 @@ def status_update_create(
         recorded_by=recorded_by,
         corrects=corrects,
         correction_note=(correction_note or "").strip(),
+        idempotency_key=idempotency_key,
     )
     update.full_clean(exclude=["sources"])
     update.save()
@@ -296,6 +299,11 @@ def source_description_errors(
             errors["outlet"] = "Give the outlet that published the new source."
     if published_on and start_of_period(published_on, published_precision) > timezone.localdate():
         errors["published_on"] = "This date is after today."
+    elif published_on:
+        try:
+            Source._meta.get_field("published_on").run_validators(published_on)
+        except ValidationError as exc:
+            errors["published_on"] = " ".join(exc.messages)
     return errors
 
 
@@ -321,3 +329,38 @@ def status_update_log(
         if source not in cited:
             cited.append(source)
     return status_update_create(sources=cited, **fields)
+
+
+def status_update_log_once(
+    *, idempotency_key: uuid.UUID | None, **fields
+) -> tuple[StatusUpdate, bool]:
+    """``status_update_log``, at most once per one-time form token.
+
+    The token is stored with the update, in the same transaction, under a unique
+    constraint. A second call with a token already used records nothing and returns the
+    update the first recorded: ``(update, False)``; otherwise ``(new update, True)``. Two
+    calls at once with the same token: the second waits on the commitment's row lock, then
+    meets the first's token (the constraint's check, or the insert); its savepoint is
+    rolled back (nothing it wrote, not even a new source, survives) and the first's update
+    is returned.
+    Without a token (a caller that has none) it records every time.
+    """
+    if idempotency_key is None:
+        return status_update_log(**fields), True
+    if not isinstance(idempotency_key, uuid.UUID):
+        try:
+            idempotency_key = uuid.UUID(str(idempotency_key))
+        except ValueError as exc:
+            raise ValidationError({"idempotency_key": "The form's token is damaged."}) from exc
+    existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return status_update_log(idempotency_key=idempotency_key, **fields), True
+    except (IntegrityError, ValidationError):
+        # The token's unique constraint, met in full_clean() or on insert: the first call won.
+        existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
