@@ -191,10 +191,29 @@ run("127.0.0.1", {port}, get_wsgi_application(), threading=True)
 """
 
 
+_static_collected = False
+
+
+def _collect_static_once() -> None:
+    """The server serves static files from the hashed manifest (as ``make run`` does):
+    collect them first, with the test run's own settings (no database needed)."""
+    global _static_collected
+    if not _static_collected:
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            cwd=ROOT,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "accountability.settings"},
+            check=True,
+            timeout=120,
+        )
+        _static_collected = True
+
+
 @contextlib.contextmanager
 def serve(env: dict[str, str], *, ready_path: str = "/static/css/site.css", timeout=30):
     """The app in a subprocess on a free port, with ``env`` added; yields its base URL.
     Ready when ``ready_path`` answers (a static file: no database needed)."""
+    _collect_static_once()
     port = free_port()
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "accountability.settings", **env}
     log = tempfile.TemporaryFile()
