@@ -231,6 +231,8 @@ class PublicCacheMiddleware:
         if response.status_code != 200:
             return response
         cache_control = response.get("Cache-Control", "")
+        if "immutable" in cache_control:
+            return response  # a dated file (a /data/ snapshot) keeps its own long lifetime
         if response.cookies or "private" in cache_control or "no-store" in cache_control:
             return private_no_store(response)
         public_headers(response, etag, last_modified)
