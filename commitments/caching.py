@@ -239,6 +239,9 @@ class PublicCacheMiddleware:
         if use_cache and request.method == "GET" and _storable(response):
             if hasattr(response, "render") and callable(response.render):
                 response.render()
+            # One chunk, not one per write() (a feed is written in thousands of pieces, and
+            # each hit would hand the server every piece on its own).
+            response.content = response.content
             key = _cache_call(
                 learn_cache_key, request, response, SERVER_CACHE_SECONDS, key_prefix, cache
             )
