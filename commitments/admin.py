@@ -104,6 +104,18 @@ def _revision_form(form_class):
     return type(f"Revised{form_class.__name__}", (RevisionFields, form_class), {})
 
 
+def _revision_needed(request, obj) -> bool:
+    """``services.revision_needed``, asked once per record and request (the admin asks it
+    for every permission check, form and fieldset)."""
+    if obj is None or obj.pk is None:
+        return False
+    cache = request.__dict__.setdefault("_revision_needed", {})
+    key = (type(obj), obj.pk)
+    if key not in cache:
+        cache[key] = services.revision_needed(obj)
+    return cache[key]
+
+
 class RevisedRecordMixin:
     """Public material changes only through a revision (``services.revisions``).
 
@@ -117,13 +129,7 @@ class RevisedRecordMixin:
     revised_inlines: dict[str, tuple[type, tuple[str, str]]] = {}
 
     def _is_public(self, request, obj) -> bool:
-        if obj is None or obj.pk is None:
-            return False
-        cache = request.__dict__.setdefault("_revision_needed", {})
-        key = (type(obj), obj.pk)
-        if key not in cache:
-            cache[key] = services.revision_needed(obj)
-        return cache[key]
+        return _revision_needed(request, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if self._is_public(request, obj):
@@ -268,7 +274,7 @@ class AddOnlyWhenPublicInline(admin.TabularInline):
     show_change_link = True
 
     def _parent_public(self, request, obj):
-        return obj is not None and services.revision_needed(obj)
+        return _revision_needed(request, obj)
 
     def has_change_permission(self, request, obj=None):
         if self._parent_public(request, obj):

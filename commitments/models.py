@@ -1125,10 +1125,6 @@ class Revision(models.Model):
     def public_kind_label(self) -> str:
         return _("Correction") if self.kind == self.Kind.CORRECTION else _("Minor edit")
 
-    @property
-    def is_correction(self) -> bool:
-        return self.kind == self.Kind.CORRECTION
-
 
 class PublicVersion(models.Model):
     """One row: a number that changes with every write to anything the public reads, and

@@ -460,16 +460,6 @@ def open_flags(limit: int | None = None) -> QuerySet[Flag]:
     return flags[:limit] if limit else flags
 
 
-def public_corrections() -> QuerySet[StatusUpdate]:
-    """Every correction on a published commitment, newest first."""
-    return (
-        StatusUpdate.objects.corrections()
-        .public()
-        .select_related("commitment", "corrects")
-        .order_by("-recorded_at", "-pk")
-    )
-
-
 def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[StatusUpdate]:
     """The latest steps recorded on published commitments (or one of them), for feeds."""
     updates = StatusUpdate.objects.public()
