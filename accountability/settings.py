@@ -1,4 +1,6 @@
-"""Settings for the commitment tracker.
+"""Settings for the commitment tracker: every setting, each read once from the
+environment (django-environ) with a safe default. Must not make folders, open connections
+or guess whether tests are running (tests use ``accountability/settings_test.py``).
 
 Every setting that differs between machines comes from an environment variable. With
 none set, the project runs on one machine with no servers at all: SQLite in a file under
@@ -12,55 +14,64 @@ import os
 import sys
 from pathlib import Path
 
-import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
+
+class Env(environ.Env):
+    """django-environ's reader, with this project's rules for a value kept: an empty
+    variable counts as unset, booleans and numbers are read strictly, list items are
+    trimmed, nothing is expanded (a value starting with ``$`` is taken as it is), and a
+    value that does not parse stops the start with a message naming the variable."""
+
+    TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+    MEANING = {bool: "a boolean (1/0, true/false)", int: "a whole number", float: "a number"}
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        raw = self.ENVIRON.get(var, "")
+        if raw == "":
+            if default is self.NOTSET:
+                raise ImproperlyConfigured(f"Set the {var} environment variable")
+            return default
+        try:
+            return self.parse_value(raw, cast)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{var} must be {self.MEANING.get(cast, 'valid')}, not {raw!r}"
+            ) from exc
+
+    @classmethod
+    def parse_value(cls, value, cast):
+        if cast is bool:
+            lowered = value.strip().lower()
+            if lowered not in cls.TRUE | cls.FALSE:
+                raise ValueError(value)
+            return lowered in cls.TRUE
+        if cast is float:
+            return float(value)
+        if cast is list:
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return super().parse_value(value, cast)
+
+    def positive(self, var: str, default: float) -> float:
+        """A number above 0 (an interval or a timeout)."""
+        number = self.float(var, default)
+        if number <= 0:
+            raise ImproperlyConfigured(f"{var} must be more than 0, not {self.str(var)!r}")
+        return number
+
+
+env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from exc
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        number = float(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from exc
-    if number <= 0:
-        raise ImproperlyConfigured(f"{name} must be more than 0, not {value!r}")
-    return number
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+# Nothing is made here at import: the secret key's writer makes this folder, as does
+# manage.py (for SQLite), the broker (accountability/broker.py), the file cache and
+# `collectstatic` for their own folders.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 
 # --- Core -------------------------------------------------------------------------------
 # Production by default: DEBUG is off unless DEBUG=1 is set.
-DEBUG = env_bool("DEBUG", False)
+DEBUG = env.bool("DEBUG", False)
 
 
 def secret_key_from(path: Path) -> str:
@@ -90,14 +101,16 @@ def secret_key_from(path: Path) -> str:
 
 
 # Given: used as is. Not given: generated on first run and kept in VAR_DIR/secret_key.
-SECRET_KEY = os.environ.get("SECRET_KEY") or secret_key_from(VAR_DIR / "secret_key")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+SECRET_KEY = env.str("SECRET_KEY", default=None) or secret_key_from(VAR_DIR / "secret_key")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The address `make run` serves (Procfile), and by default the public address too.
-WEB_HOST = os.environ.get("WEB_HOST") or "127.0.0.1"
-WEB_PORT = env_int("WEB_PORT", 8000)
+WEB_HOST = env.str("WEB_HOST", default="127.0.0.1")
+WEB_PORT = env.int("WEB_PORT", 8000)
 _SERVED_HOST = "localhost" if WEB_HOST in {"0.0.0.0", "::", "[::]"} else WEB_HOST
-SITE_URL = (os.environ.get("SITE_URL") or f"http://{_SERVED_HOST}:{WEB_PORT}").rstrip("/")
+SITE_URL = env.str("SITE_URL", default=f"http://{_SERVED_HOST}:{WEB_PORT}").rstrip("/")
+# The product's name in pages, feeds and the API's title.
+SITE_NAME = env.str("SITE_NAME", default="Commitment Tracker")
 # Whether readers reach the site over https; the HTTPS-only settings below follow it.
 SITE_IS_HTTPS = SITE_URL.lower().startswith("https://")
 
@@ -178,16 +191,16 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------------
 DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or DEFAULT_SQLITE,
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
+    "default": {
+        **env.db_url("DATABASE_URL", default=DEFAULT_SQLITE),
+        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+    }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------------------
-CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+CACHE_URL = env.str("CACHE_URL", default=None) or env.str("REDIS_URL", default="")
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
@@ -216,10 +229,10 @@ else:
 # write shows up to that many seconds late on each process).
 # PUBLIC_CACHE=0 renders every public answer (headers and 304s stay): for the benchmark's
 # uncached figures.
-PUBLIC_CACHE = env_bool("PUBLIC_CACHE", True)
-PUBLIC_MAX_AGE = env_int("PUBLIC_MAX_AGE", 60)
-PUBLIC_STALE_WHILE_REVALIDATE = env_int("PUBLIC_STALE_WHILE_REVALIDATE", 60)
-PUBLIC_VERSION_SECONDS = env_int("PUBLIC_VERSION_SECONDS", 0)
+PUBLIC_CACHE = env.bool("PUBLIC_CACHE", True)
+PUBLIC_MAX_AGE = env.int("PUBLIC_MAX_AGE", 60)
+PUBLIC_STALE_WHILE_REVALIDATE = env.int("PUBLIC_STALE_WHILE_REVALIDATE", 60)
+PUBLIC_VERSION_SECONDS = env.int("PUBLIC_VERSION_SECONDS", 0)
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -238,16 +251,16 @@ AUTHENTICATION_BACKENDS = [
 # Sign-in throttling (django-axes). AXES_FAILURE_LIMIT failed sign-ins lock the account
 # (username) and, separately, the address (IP) for AXES_COOLOFF_MINUTES; an Admin can
 # unlock earlier by deleting the attempt in the admin (Axes > Access attempts).
-AXES_ENABLED = env_bool("AXES_ENABLED", True)
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_ENABLED = env.bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", 15)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "commitments.sign_in.lockout_response"
 # Behind reverse proxies the address is the proxy's: set TRUSTED_PROXY_COUNT to the number of
 # proxies in front that append to X-Forwarded-For (nginx, a load balancer), and the
 # client's address is read from there (only the entries those proxies wrote).
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "commitments.sign_in.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
 
@@ -255,24 +268,23 @@ AXES_HTTP_RESPONSE_CODE = 429
 # superusers cannot use the admin until they have enrolled an authenticator app and
 # entered a code this session; Editors may enrol but are not forced. Default: on when
 # DEBUG is off (production), off when DEBUG is on (development and tests).
-REQUIRE_2FA = env_bool("REQUIRE_2FA", not DEBUG)
-OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Commitment tracker")
+REQUIRE_2FA = env.bool("REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Commitment tracker")
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
 
 # --- Static files (whitenoise) ----------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Whitenoise serves from here once `collectstatic` has run (make run and the Dockerfile run
 # it). Always the manifest storage (hashed, compressed names, cached for ever), whatever
 # DEBUG says, so a `collectstatic` made with DEBUG on serves with DEBUG off too; with DEBUG
 # on, Django links the plain names and whitenoise finds them through the finders.
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -282,15 +294,15 @@ STORAGES = {
 # X-Forwarded-Proto is believed only when TRUSTED_PROXY says a proxy in front sets it (and
 # overwrites what the client sent): compose's nginx does. Published directly, a client
 # could claim https with it.
-TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
+TRUSTED_PROXY = env.bool("TRUSTED_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY else None
 # HTTPS-only settings follow SITE_URL's scheme (https: on, http: off); each can be set.
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SITE_IS_HTTPS)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SITE_IS_HTTPS)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SITE_IS_HTTPS)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30 if SITE_IS_HTTPS else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SITE_IS_HTTPS)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", SITE_IS_HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", SITE_IS_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", SITE_IS_HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30 if SITE_IS_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SITE_IS_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
 # Preloading is a deliberate, hard-to-undo choice per domain: off unless asked for, and the
 # deploy check's reminder about it is silenced while it is off.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
@@ -326,21 +338,23 @@ PERMISSIONS_POLICY = {
 }  # fmt: skip
 
 # --- Email ------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
 
 # --- Celery -----------------------------------------------------------------------------
 # No broker URL: kombu's filesystem transport, which needs no server and works with a
 # worker and beat on one machine. Set CELERY_BROKER_URL=redis://... for a real broker.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
+    # kombu's filesystem transport, making its folders when it first connects.
+    CELERY_BROKER_TRANSPORT = "accountability.broker:FilesystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -348,8 +362,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
     }
-    for folder in ("queue", "control", "processed"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 else:
     # A late-acknowledged task is redelivered after this long; it must outlast the
     # longest task time limit below.
@@ -362,18 +374,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 
 # The one beat schedule. Intervals are settings so a newsroom can tune them; they take
 # decimals, so FLAG_STALLED_EVERY_HOURS=0.01 runs the stall job every 36 seconds.
-STALL_AFTER_DAYS = env_int("STALL_AFTER_DAYS", 90)
-FLAG_STALLED_EVERY_HOURS = env_float("FLAG_STALLED_EVERY_HOURS", 24)
-CHECK_SOURCES_EVERY_DAYS = env_float("CHECK_SOURCES_EVERY_DAYS", 7)
-EDITORS_DIGEST_EVERY_HOURS = env_float("EDITORS_DIGEST_EVERY_HOURS", 24)
-SNAPSHOT_EVERY_HOURS = env_float("SNAPSHOT_EVERY_HOURS", 24)
-ARCHIVE_SWEEP_EVERY_HOURS = env_float("ARCHIVE_SWEEP_EVERY_HOURS", 24)
+STALL_AFTER_DAYS = env.int("STALL_AFTER_DAYS", 90)
+FLAG_STALLED_EVERY_HOURS = env.positive("FLAG_STALLED_EVERY_HOURS", 24)
+CHECK_SOURCES_EVERY_DAYS = env.positive("CHECK_SOURCES_EVERY_DAYS", 7)
+EDITORS_DIGEST_EVERY_HOURS = env.positive("EDITORS_DIGEST_EVERY_HOURS", 24)
+SNAPSHOT_EVERY_HOURS = env.positive("SNAPSHOT_EVERY_HOURS", 24)
+ARCHIVE_SWEEP_EVERY_HOURS = env.positive("ARCHIVE_SWEEP_EVERY_HOURS", 24)
 CELERY_BEAT_SCHEDULE: dict = {
     "flag-stalled-commitments": {
         "task": "commitments.tasks.flag_stalled",
@@ -403,26 +415,27 @@ CELERY_BEAT_SCHEDULE: dict = {
 # --- Data snapshots ---------------------------------------------------------------------
 # Dated full snapshots of the public data (CSV, JSON, manifest.json with checksums), one
 # folder per day under SNAPSHOT_ROOT, listed at /data/. The newest SNAPSHOT_KEEP are kept.
-SNAPSHOT_ROOT = Path(os.environ.get("SNAPSHOT_ROOT", VAR_DIR / "snapshots"))
-SNAPSHOT_KEEP = env_int("SNAPSHOT_KEEP", 30)
+SNAPSHOT_ROOT = Path(env.str("SNAPSHOT_ROOT", default=str(VAR_DIR / "snapshots")))
+SNAPSHOT_KEEP = env.int("SNAPSHOT_KEEP", 30)
 
 # --- Outside services -------------------------------------------------------------------
-WAYBACK_SAVE_URL = os.environ.get("WAYBACK_SAVE_URL", "https://web.archive.org/save/")
-LINK_CHECK_TIMEOUT_SECONDS = env_int("LINK_CHECK_TIMEOUT_SECONDS", 15)
-LINK_CHECK_USER_AGENT = os.environ.get(
-    "LINK_CHECK_USER_AGENT", "AccountabilityTracker-LinkCheck/1.0 (+newsroom commitment tracker)"
+WAYBACK_SAVE_URL = env.str("WAYBACK_SAVE_URL", default="https://web.archive.org/save/")
+LINK_CHECK_TIMEOUT_SECONDS = env.int("LINK_CHECK_TIMEOUT_SECONDS", 15)
+LINK_CHECK_USER_AGENT = env.str(
+    "LINK_CHECK_USER_AGENT",
+    default="AccountabilityTracker-LinkCheck/1.0 (+newsroom commitment tracker)",
 )
-LINK_CHECK_CONCURRENCY = env_int("LINK_CHECK_CONCURRENCY", 8)
+LINK_CHECK_CONCURRENCY = env.int("LINK_CHECK_CONCURRENCY", 8)
 # A source failing this many checks in a row is marked unavailable.
-LINK_CHECK_UNAVAILABLE_AFTER = env_int("LINK_CHECK_UNAVAILABLE_AFTER", 3)
+LINK_CHECK_UNAVAILABLE_AFTER = env.int("LINK_CHECK_UNAVAILABLE_AFTER", 3)
 # A run skips sources checked more recently than this, so a run cut short resumes.
-LINK_CHECK_RECHECK_AFTER_HOURS = env_float("LINK_CHECK_RECHECK_AFTER_HOURS", 20)
+LINK_CHECK_RECHECK_AFTER_HOURS = env.positive("LINK_CHECK_RECHECK_AFTER_HOURS", 20)
 # Ask the Wayback Machine to archive each new source after it is saved.
-ARCHIVE_ON_CREATE = env_bool("ARCHIVE_ON_CREATE", True)
-WAYBACK_TIMEOUT_SECONDS = env_int("WAYBACK_TIMEOUT_SECONDS", 60)
+ARCHIVE_ON_CREATE = env.bool("ARCHIVE_ON_CREATE", True)
+WAYBACK_TIMEOUT_SECONDS = env.int("WAYBACK_TIMEOUT_SECONDS", 60)
 # Celery rate limit per worker for Save Page Now requests (the service allows a few a minute).
-WAYBACK_RATE_LIMIT = os.environ.get("WAYBACK_RATE_LIMIT", "6/m")
-WAYBACK_MAX_ATTEMPTS = env_int("WAYBACK_MAX_ATTEMPTS", 6)
+WAYBACK_RATE_LIMIT = env.str("WAYBACK_RATE_LIMIT", default="6/m")
+WAYBACK_MAX_ATTEMPTS = env.int("WAYBACK_MAX_ATTEMPTS", 6)
 
 # --- Fault tolerance: a timeout on every network call (issue 9) -------------------------
 # PostgreSQL: a connection attempt gives up after DB_CONNECT_TIMEOUT seconds, and a
@@ -431,9 +444,9 @@ WAYBACK_MAX_ATTEMPTS = env_int("WAYBACK_MAX_ATTEMPTS", 6)
 # DB_JOB_STATEMENT_TIMEOUT_MS instead (0: none; Celery's time limits still bound a task),
 # and the stall job sets it for its own transaction as well (services/flags.py).
 # A broken pooled connection is dropped before reuse (CONN_HEALTH_CHECKS, above).
-DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
-DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 15000)
-DB_JOB_STATEMENT_TIMEOUT_MS = env_int("DB_JOB_STATEMENT_TIMEOUT_MS", 0)
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", 5)
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", 15000)
+DB_JOB_STATEMENT_TIMEOUT_MS = env.int("DB_JOB_STATEMENT_TIMEOUT_MS", 0)
 _command = Path(sys.argv[0]).name if sys.argv else ""
 RUNS_JOBS = (_command == "manage.py" and sys.argv[1:2] != ["runserver"]) or (
     _command == "celery" or sys.argv[0].endswith(os.path.join("celery", "__main__.py"))
@@ -449,8 +462,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 # Redis cache: short socket timeouts, and an error means "no cache" (logged), never a
 # failed page; after an error the cache is skipped for CACHE_RETRY_AFTER_SECONDS.
-CACHE_SOCKET_TIMEOUT = env_float("CACHE_SOCKET_TIMEOUT", 0.5)
-CACHE_RETRY_AFTER_SECONDS = env_float("CACHE_RETRY_AFTER_SECONDS", 10)
+CACHE_SOCKET_TIMEOUT = env.positive("CACHE_SOCKET_TIMEOUT", 0.5)
+CACHE_RETRY_AFTER_SECONDS = env.positive("CACHE_RETRY_AFTER_SECONDS", 10)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "commitments.cache.ForgivingRedisCache"
     CACHES["default"]["OPTIONS"] = {
@@ -462,7 +475,7 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # Celery broker: publishing a task gives up within a few seconds (an editor's save never
 # waits on Redis: services/links.py logs the failure and the archive sweep picks the work
 # up). Connect and socket timeouts, one quick retry at most.
-CELERY_BROKER_SOCKET_TIMEOUT = env_float("CELERY_BROKER_SOCKET_TIMEOUT", 2)
+CELERY_BROKER_SOCKET_TIMEOUT = env.positive("CELERY_BROKER_SOCKET_TIMEOUT", 2)
 CELERY_BROKER_CONNECTION_TIMEOUT = CELERY_BROKER_SOCKET_TIMEOUT
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
@@ -484,20 +497,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
 # The benchmark (bench/web.py) adds a bare reference view to the server it starts.
-BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", False)
-
-# --- Tests ------------------------------------------------------------------------------
-if os.environ.get("PYTEST_VERSION") or os.environ.get("DJANGO_TESTING"):
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Test clients sign in without a request (client.login), which django-axes refuses;
-    # as axes' documentation advises, it is off in tests and its own tests turn it on.
-    # Two-factor sign-in likewise: the tests of it turn it on.
-    AXES_ENABLED = False
-    REQUIRE_2FA = False
-    # Pages render in tests without a `collectstatic` first (pytest-django turns DEBUG off).
-    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", False)

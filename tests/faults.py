@@ -202,7 +202,7 @@ def _collect_static_once() -> None:
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
             cwd=ROOT,
-            env={**os.environ, "DJANGO_SETTINGS_MODULE": "accountability.settings"},
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "accountability.settings_test"},
             check=True,
             timeout=120,
         )
@@ -215,7 +215,7 @@ def serve(env: dict[str, str], *, ready_path: str = "/static/css/site.css", time
     Ready when ``ready_path`` answers (a static file: no database needed)."""
     _collect_static_once()
     port = free_port()
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "accountability.settings", **env}
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "accountability.settings_test", **env}
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER.format(root=str(ROOT), port=port)],

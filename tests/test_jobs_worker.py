@@ -55,7 +55,7 @@ def worker_env(tmp_path, fake_web):
         WAYBACK_SAVE_URL=fake_web.save_url,
         LINK_CHECK_TIMEOUT_SECONDS="2",
         ARCHIVE_ON_CREATE="1",
-        DJANGO_TESTING="1",
+        DJANGO_SETTINGS_MODULE="accountability.settings_test",
         PATH=f"{BIN}:{os.environ.get('PATH', '')}",
     )
     return env
