@@ -3,8 +3,10 @@
 Django's own ``UserAdmin`` lets anyone with ``auth.change_user`` tick ``is_superuser`` on
 themselves. Here a non-superuser (the Admin role) sees a form with only the account's
 details, whether it is active, and one of the three roles; fields it does not show are not
-read from the POST, and ``roles.user_save`` refuses any other change. Superusers keep
-Django's full form. Groups (what each role may do) are read-only except to superusers.
+read from the POST, and ``services.accounts.user_save`` refuses any other change.
+Superusers keep Django's full form. Groups (what each role may do) are read-only except to
+superusers. Must not restate who may manage whom (``roles.user_can_manage``) or how an
+account is saved (``services.accounts``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from . import roles, sign_in
+from .services.accounts import user_save
 
 User = get_user_model()
 
@@ -99,7 +102,7 @@ class UserAdmin(DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         if request.user.is_superuser:
             return super().save_model(request, obj, form, change)
-        roles.user_save(user=obj, by=request.user, role=form.cleaned_data["role"] or None)
+        user_save(user=obj, by=request.user, role=form.cleaned_data["role"] or None)
 
 
 class GroupAdmin(DjangoGroupAdmin):

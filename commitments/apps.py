@@ -1,4 +1,18 @@
+"""The app's configuration, and the one signal it wires: after every ``migrate`` the
+Editor, Publisher and Admin groups hold exactly the permissions ``roles.py`` gives them
+(``services.accounts.roles_sync``). Must hold no rules of its own."""
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs):
+    """post_migrate receiver: runs once the permissions of every app exist."""
+    if app_config is None or app_config.label != "commitments":
+        return
+    from .services.accounts import roles_sync
+
+    roles_sync()
 
 
 class CommitmentsConfig(AppConfig):
@@ -7,8 +21,6 @@ class CommitmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from .roles import connect_signals
-
-        # After every migrate: the Editor, Publisher and Admin groups exist with exactly
-        # the permissions roles.py gives them.
-        connect_signals(self)
+        post_migrate.connect(
+            sync_roles_after_migrate, sender=self, dispatch_uid="commitments.roles_sync"
+        )

@@ -8,6 +8,9 @@
   they have a confirmed device and have entered a code this session
   (``RequireTwoFactorMiddleware``). Editors may enrol but are not forced.
 - Too many failed sign-ins lock the account and the address (``lockout_response``).
+
+Owns the sign-in pages and their rule (``two_factor_required``). Must not write accounts
+or devices itself: ``services/accounts.py`` confirms a device.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -30,7 +32,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .roles import ADMIN, PUBLISHER
+from .roles import TWO_FACTOR_ROLES
+from .services.accounts import device_confirm, device_for_enrolment
 
 # --- Rules ------------------------------------------------------------------------------
 
@@ -39,35 +42,7 @@ def two_factor_required(user) -> bool:
     """Must this user have verified a device this session to use the admin?"""
     if not (settings.REQUIRE_2FA and user.is_authenticated and user.is_staff):
         return False
-    return user.is_superuser or user.groups.filter(name__in=[PUBLISHER, ADMIN]).exists()
-
-
-def device_for_enrolment(*, user) -> TOTPDevice:
-    """The user's unconfirmed device, made if there is none: shown until confirmed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    return device or TOTPDevice.objects.create(
-        user=user, name=str(_("Authenticator app")), confirmed=False
-    )
-
-
-@transaction.atomic
-def device_confirm(*, device: TOTPDevice, token: str) -> TOTPDevice:
-    """Confirm an enrolment with a code from the app. Replaces the user's older devices."""
-    token = (token or "").strip()
-    if not (token.isdigit() and len(token) == device.digits):
-        raise ValidationError(
-            {"token": _("Enter the %(digits)d-digit code your app shows.") % {
-                "digits": device.digits
-            }}
-        )
-    if not device.verify_token(token):
-        raise ValidationError(
-            {"token": _("This code does not match. Check your device's clock and try again.")}
-        )
-    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    return device
+    return user.is_superuser or user.groups.filter(name__in=TWO_FACTOR_ROLES).exists()
 
 
 def confirmed_device(user) -> TOTPDevice | None:

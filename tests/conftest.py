@@ -140,10 +140,10 @@ def editor_client(client, django_user_model):
 @pytest.fixture
 def role_client(db):
     """``role_client("Editor")``: a test client logged in as a new user with that role
-    (made through ``roles.user_create``, as the ``create_user`` command does)."""
+    (made through ``services.accounts.user_create``, as the ``create_user`` command does)."""
     from django.test import Client
 
-    from commitments.roles import user_create
+    from commitments.services.accounts import user_create
 
     def make(role):
         user = user_create(

@@ -1,7 +1,8 @@
 """The Admin role manages accounts within the three roles and nothing above them.
 
-Through ``roles.py`` (the rules) and through the admin's real URLs with a client logged
-in as an Admin-role user, judged by the database state left behind."""
+Through ``roles.py`` and ``services/accounts.py`` (the rules) and through the admin's real
+URLs with a client logged in as an Admin-role user, judged by the database state left
+behind."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 
 from commitments import roles
+from commitments.services import accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +26,7 @@ def admin_role(role_client):
 
 @pytest.fixture
 def editor():
-    return roles.user_create(username="ed", role=roles.EDITOR, password="a long pass phrase 1")
+    return accounts.user_create(username="ed", role=roles.EDITOR, password="a long pass phrase 1")
 
 
 @pytest.fixture
@@ -64,17 +66,17 @@ def state(user):
 
 
 def test_taking_every_role_away_takes_admin_access_away(editor, superuser):
-    roles.user_set_role(user=editor, role=None)
+    accounts.user_set_role(user=editor, role=None)
     assert state(editor)["groups"] == set() and not editor.is_staff
-    roles.user_set_role(user=superuser, role=roles.EDITOR)
-    roles.user_set_role(user=superuser, role=None)
+    accounts.user_set_role(user=superuser, role=roles.EDITOR)
+    accounts.user_set_role(user=superuser, role=None)
     assert superuser.is_staff and superuser.is_superuser
 
 
 def test_an_admin_cannot_give_a_superuser_a_role(admin_role, superuser):
     before = state(superuser)
     with pytest.raises(ValidationError) as exc:
-        roles.user_set_role(user=superuser, role=roles.EDITOR, by=admin_role.user)
+        accounts.user_set_role(user=superuser, role=roles.EDITOR, by=admin_role.user)
     assert "role" in exc.value.message_dict
     assert "Ask a superuser" in exc.value.message_dict["role"][0]
     assert state(superuser) == before
@@ -83,13 +85,13 @@ def test_an_admin_cannot_give_a_superuser_a_role(admin_role, superuser):
 def test_an_editor_cannot_change_anyones_role(role_client, editor):
     other = role_client(roles.EDITOR).user
     with pytest.raises(ValidationError, match="not an Admin"):
-        roles.user_set_role(user=editor, role=roles.ADMIN, by=other)
+        accounts.user_set_role(user=editor, role=roles.ADMIN, by=other)
     assert state(editor)["groups"] == {roles.EDITOR}
 
 
 def test_an_unknown_role_is_refused_naming_the_field(admin_role, editor):
     with pytest.raises(ValidationError) as exc:
-        roles.user_set_role(user=editor, role="Superuser", by=admin_role.user)
+        accounts.user_set_role(user=editor, role="Superuser", by=admin_role.user)
     assert "Unknown role" in exc.value.message_dict["role"][0]
 
 
@@ -98,7 +100,7 @@ def test_user_save_refuses_superuser_rights_from_an_admin_and_saves_nothing(admi
     editor.is_superuser = True
     editor.email = "changed@example.org"
     with pytest.raises(ValidationError) as exc:
-        roles.user_save(user=editor, by=admin_role.user, role=roles.EDITOR)
+        accounts.user_save(user=editor, by=admin_role.user, role=roles.EDITOR)
     assert exc.value.message_dict == {"is_superuser": ["Only a superuser may change this field."]}
     assert state(editor) == before
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from commitments import roles
+from commitments.services import accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +29,12 @@ def axes_on(settings):
 
 @pytest.fixture
 def alice():
-    return roles.user_create(username="alice", role=roles.EDITOR, password=PASSWORD)
+    return accounts.user_create(username="alice", role=roles.EDITOR, password=PASSWORD)
 
 
 @pytest.fixture
 def bob():
-    return roles.user_create(username="bob", role=roles.EDITOR, password=PASSWORD)
+    return accounts.user_create(username="bob", role=roles.EDITOR, password=PASSWORD)
 
 
 def sign_in(username, password, address):

@@ -11,6 +11,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from commitments import roles
+from commitments.services import accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def account(role):
         from django.contrib.auth.models import User
 
         return User.objects.create_superuser(username, "", PASSWORD)
-    return roles.user_create(username=username, role=role, password=PASSWORD)
+    return accounts.user_create(username=username, role=role, password=PASSWORD)
 
 
 def enrolled(user) -> TOTPDevice:

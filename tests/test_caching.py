@@ -28,7 +28,7 @@ from django.utils.http import http_date
 from commitments import services
 from commitments.api import api
 from commitments.models import Flag, PublicVersion, Revision, Statement
-from commitments.roles import user_create
+from commitments.services.accounts import user_create
 
 pytestmark = pytest.mark.django_db
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from commitments import roles
 from commitments.models import Commitment, Flag, StatusUpdate
+from commitments.services import accounts
 
 pytestmark = pytest.mark.django_db
 
@@ -336,8 +337,8 @@ def test_groups_are_created_by_migrate_and_syncing_is_idempotent():
     first = {
         g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()
     }
-    roles.roles_sync()
-    roles.roles_sync()
+    accounts.roles_sync()
+    accounts.roles_sync()
     again = {
         g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()
     }

@@ -14,8 +14,8 @@ from django.db import connection
 
 from commitments.cache import ForgivingRedisCache
 from commitments.models import Source, StatusUpdate
-from commitments.roles import user_create
 from commitments.services import links
+from commitments.services.accounts import user_create
 from tests.faults import FrozenServer, database_url, serve
 
 PASSWORD = "a long pass phrase for tests"

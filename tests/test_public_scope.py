@@ -29,7 +29,7 @@ from commitments.models import (
     StatusUpdate,
     Topic,
 )
-from commitments.roles import user_create
+from commitments.services.accounts import user_create
 
 pytestmark = pytest.mark.django_db
 

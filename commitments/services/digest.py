@@ -14,11 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import EditorsDigest, Flag
+from ..roles import PUBLISHER as PUBLISHER_GROUP
 from .flags import advisory_lock
 
 logger = logging.getLogger(__name__)
-
-PUBLISHER_GROUP = "Publisher"
 
 
 def publisher_emails() -> list[str]:

@@ -28,8 +28,7 @@ from ..models import (
     StatusUpdate,
     Topic,
 )
-
-PUBLISH_PERMISSION = "commitments.publish_commitment"
+from ..roles import PUBLISH_PERMISSION
 
 
 def _only_publishers(user) -> dict[str, str]:

@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 
 from ..caching import lock_public_version
 from ..models import Flag
-
-RESOLVE_PERMISSION = "commitments.resolve_flag"
+from ..roles import RESOLVE_PERMISSION
 
 
 def _may_review(user) -> dict[str, str]:

@@ -35,6 +35,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import roles
 from ..caching import lock_public_version
 from ..dates import format_vague_date
 from ..models import (
@@ -123,8 +124,8 @@ PSEUDO_FIELDS = {
 def role_label(user) -> str:
     """Who made or approved a change, as the public reads it: by role, never by name."""
     if user is not None and user.has_perm(PUBLISH_PERMISSION):
-        return "Publisher"
-    return "Editor"
+        return roles.PUBLISHER
+    return roles.EDITOR
 
 
 # --- Which published commitments show a record ------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from commitments.models import Statement
-from commitments.roles import user_create
+from commitments.services.accounts import user_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

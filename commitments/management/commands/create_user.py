@@ -5,7 +5,8 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from commitments.roles import ROLES, user_create
+from commitments.roles import ROLES
+from commitments.services.accounts import user_create
 
 
 class Command(BaseCommand):
