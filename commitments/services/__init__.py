@@ -7,6 +7,14 @@ a message keyed by the field at fault, so nothing is half saved and the editor r
 One module per area; everything is importable from ``commitments.services``.
 """
 
+from .accounts import (  # noqa: F401
+    device_confirm,
+    device_for_enrolment,
+    roles_sync,
+    user_create,
+    user_save,
+    user_set_role,
+)
 from .digest import editors_digest_send  # noqa: F401
 from .flags import flags_refresh  # noqa: F401
 from .links import (  # noqa: F401
