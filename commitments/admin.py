@@ -1,19 +1,17 @@
-"""The editors' side. Writes with rules go through ``services``: the forms here ask the
-services what is wrong and show it beside the field; saving calls the services.
+"""The editors' side: the admin's registrations, list filters, publish and review views
+and bulk actions. Writes go through ``services`` and forms live in ``forms.py`` (they
+show what the services say); this module must not restate a service's rule, nor name a
+role or permission except through ``roles.py``.
 
-Roles are in ``roles.py``. On top of the model permissions, this module refuses, object
-by object: editing a published commitment without the publish permission, deleting
-anything public (``services.deletion_refusals``, asked for single and bulk deletes
-alike), and editing or deleting a status update (for everyone: corrections instead).
+On top of the model permissions, this module refuses, object by object: editing a
+published commitment without the publish permission, deleting anything public
+(``services.deletion_refusals``, asked for single and bulk deletes alike), and editing or
+deleting a status update (for everyone: corrections instead).
 """
 
 from __future__ import annotations
 
-import uuid
-
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import widgets
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,7 +24,15 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .dates import DatePrecision
+from .forms import (
+    REVISION_FIELDS,
+    CommitmentForm,
+    ReviewNoteForm,
+    RevisionDecisionForm,
+    SourceForm,
+    StatusUpdateForm,
+    revision_form,
+)
 from .models import (
     Actor,
     Commitment,
@@ -41,8 +47,7 @@ from .models import (
     StatusUpdate,
     Topic,
 )
-from .services.publishing import PUBLISH_PERMISSION
-from .services.review import RESOLVE_PERMISSION
+from .roles import PUBLISH_PERMISSION, RESOLVE_PERMISSION
 
 admin.site.site_header = _("Commitment tracker: editors")
 admin.site.site_title = _("Commitment tracker")
@@ -80,30 +85,6 @@ class NoRevertMixin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-REVISION_FIELDS = ["revision_kind", "revision_reason"]
-
-
-class RevisionFields(forms.Form):
-    """Asked on the change form of anything public: the kind of change and why."""
-
-    revision_kind = forms.ChoiceField(
-        label=_("kind of change"),
-        choices=Revision.Kind.choices,
-        widget=forms.RadioSelect,
-        help_text=_("A correction is listed on the public corrections page and in the feeds."),
-    )
-    revision_reason = forms.CharField(
-        label=_("reason (shown publicly)"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Why the change is made, in a sentence readers will understand."),
-    )
-
-
-def _revision_form(form_class):
-    return type(f"Revised{form_class.__name__}", (RevisionFields, form_class), {})
-
-
 def _revision_needed(request, obj) -> bool:
     """``services.revision_needed``, asked once per record and request (the admin asks it
     for every permission check, form and fieldset)."""
@@ -133,7 +114,7 @@ class RevisedRecordMixin:
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if self._is_public(request, obj):
-            kwargs["form"] = _revision_form(kwargs.get("form", self.form))
+            kwargs["form"] = revision_form(kwargs.get("form", self.form))
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
@@ -344,38 +325,6 @@ class TopicAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class SourceForm(forms.ModelForm):
-    class Meta:
-        model = Source
-        fields = [
-            "url",
-            "title",
-            "outlet",
-            "author",
-            "kind",
-            "language",
-            "notes",
-            "published_on",
-            "published_precision",
-        ]
-
-    def clean_url(self):
-        url = self.cleaned_data.get("url")
-        if not url:
-            return None
-        try:
-            normalised = services.normalise_url(url)
-        except ValidationError as exc:  # the service names the field; this is that field
-            raise ValidationError(exc.message_dict["url"]) from exc
-        clash = Source.objects.filter(url=normalised).exclude(pk=self.instance.pk).first()
-        if clash:
-            raise ValidationError(
-                _("This address is already recorded as “%(source)s”; cite that source instead."),
-                params={"source": clash},
-            )
-        return normalised
-
-
 @admin.register(Source)
 class SourceAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
     form = SourceForm
@@ -523,35 +472,6 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CommitmentForm(forms.ModelForm):
-    class Meta:
-        model = Commitment
-        # The admin builds the real field list from the fieldsets; these are the edited ones.
-        fields = [
-            "title",
-            "slug",
-            "summary",
-            "original_wording",
-            "topics",
-            "made_on",
-            "made_precision",
-            "made_in",
-            "made_where",
-            "deadline",
-            "deadline_precision",
-            "stall_after_days",
-        ]
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk and self.instance.is_published and "made_in" in self.fields:
-            # A published commitment may not lose the source for where it was made.
-            candidate = Commitment(made_in=cleaned.get("made_in"))
-            for field, message in services.commitment_publish_errors(commitment=candidate).items():
-                self.add_error(field, message)
-        return cleaned
-
-
 @admin.register(Commitment)
 class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
     form = CommitmentForm
@@ -661,12 +581,7 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
         change_url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
         if request.method == "POST":
             try:
-                if publish:
-                    services.commitment_publish(commitment=commitment, published_by=request.user)
-                else:
-                    services.commitment_unpublish(
-                        commitment=commitment, unpublished_by=request.user
-                    )
+                self._set_published(commitment, request.user, publish=publish)
             except ValidationError as exc:
                 for message in exc.messages:
                     self.message_user(request, message, messages.ERROR)
@@ -705,16 +620,18 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
     def unpublish_view(self, request, object_id):
         return self._publishing_view(request, object_id, publish=False)
 
+    @staticmethod
+    def _set_published(commitment, user, *, publish: bool) -> None:
+        if publish:
+            services.commitment_publish(commitment=commitment, published_by=user)
+        else:
+            services.commitment_unpublish(commitment=commitment, unpublished_by=user)
+
     def _publish_many(self, request, queryset, *, publish: bool):
         done, refused = 0, []
         for commitment in queryset:
             try:
-                if publish:
-                    services.commitment_publish(commitment=commitment, published_by=request.user)
-                else:
-                    services.commitment_unpublish(
-                        commitment=commitment, unpublished_by=request.user
-                    )
+                self._set_published(commitment, request.user, publish=publish)
                 done += 1
             except ValidationError as exc:
                 refused.append(f"{commitment.title}: {' '.join(exc.messages)}")
@@ -767,102 +684,6 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
             return _("Save the commitment first.")
         url = reverse("admin:commitments_statusupdate_add") + f"?commitment={obj.pk}"
         return format_html('<a class="button" href="{}">{}</a>', url, _("Log status update"))
-
-
-NEW_SOURCE_FIELDS = ["url", "title", "outlet", "published_on", "published_precision", "kind"]
-
-
-class StatusUpdateForm(forms.ModelForm):
-    new_source_url = forms.CharField(
-        label=_("web address"),
-        required=False,
-        max_length=1000,
-        help_text=_(
-            "If the address is already recorded, that source is cited; nothing is duplicated."
-        ),
-    )
-    new_source_title = forms.CharField(label=_("title"), required=False, max_length=500)
-    new_source_outlet = forms.CharField(label=_("outlet"), required=False, max_length=200)
-    new_source_published_on = forms.DateField(
-        label=_("publication date"), required=False, widget=widgets.AdminDateWidget
-    )
-    new_source_published_precision = forms.ChoiceField(
-        label=_("known to the"),
-        choices=DatePrecision.choices,
-        initial=DatePrecision.DAY,
-        required=False,
-    )
-    new_source_kind = forms.ChoiceField(
-        label=_("kind"),
-        choices=Source.Kind.choices,
-        initial=Source.Kind.NEWS_REPORT,
-        required=False,
-    )
-    # A one-time token, new each time the form is shown (and kept when it is shown again
-    # with errors): posting the same form twice records one update.
-    form_token = forms.UUIDField(initial=uuid.uuid4, required=False, widget=forms.HiddenInput)
-
-    class Meta:
-        model = StatusUpdate
-        fields = [
-            "commitment",
-            "status",
-            "effective_on",
-            "effective_precision",
-            "description",
-            "sources",
-            "corrects",
-            "correction_note",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The service says why a missing source is refused; let its message stand.
-        if "sources" in self.fields:
-            self.fields["sources"].required = False
-            self.fields["sources"].help_text = _(
-                "Type to find a recorded source, or describe a new one below."
-            )
-
-    def new_source(self) -> dict | None:
-        """The source described on the spot, or None when those fields are empty."""
-        values = {name: self.cleaned_data.get(f"new_source_{name}") for name in NEW_SOURCE_FIELDS}
-        if not any(values[name] for name in ("url", "title", "outlet", "published_on")):
-            return None
-        values["url"] = (values["url"] or "").strip() or None
-        values["title"] = values["title"] or ""
-        values["outlet"] = values["outlet"] or ""
-        values["published_precision"] = values["published_precision"] or DatePrecision.DAY
-        values["kind"] = values["kind"] or Source.Kind.NEWS_REPORT
-        return values
-
-    def clean(self):
-        cleaned = super().clean()
-        described = self.new_source()
-        if described:
-            for field, message in services.source_description_errors(**described).items():
-                self.add_error(f"new_source_{field}", message)
-        commitment = cleaned.get("commitment")
-        if commitment is None:
-            return cleaned
-        errors = services.status_update_errors(
-            commitment=commitment,
-            status=cleaned.get("status") or self.data.get("status", ""),
-            effective_on=cleaned.get("effective_on"),
-            effective_precision=cleaned.get("effective_precision") or "day",
-            description=cleaned.get("description") or "",
-            sources=list(cleaned.get("sources") or []),
-            corrects=cleaned.get("corrects"),
-            correction_note=cleaned.get("correction_note") or "",
-        )
-        if described:
-            errors.pop("sources", None)
-        for field, message in errors.items():
-            if field in self.fields and field not in self.errors:
-                self.add_error(field, message)
-            elif field not in self.fields:
-                self.add_error(None, message)
-        return cleaned
 
 
 @admin.register(StatusUpdate)
@@ -1072,12 +893,6 @@ class ObservationAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
         return obj.vague("observed_on")
 
 
-class ReviewNoteForm(forms.Form):
-    note = forms.CharField(
-        label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
 class FlagStateFilter(admin.SimpleListFilter):
     title = _("state")
     parameter_name = "state"
@@ -1097,6 +912,25 @@ class FlagStateFilter(admin.SimpleListFilter):
         if self.value() == "resolved":
             return queryset.resolved()
         return queryset
+
+
+def _review_action(name, *, service, description, title, done_message):
+    """A bulk action of the flag queue: ``service`` applied to each selected open flag,
+    with one note asked for first (``FlagAdmin._review``)."""
+
+    @admin.action(description=description, permissions=["resolve"])
+    def action(self, request, queryset):
+        return self._review(
+            request,
+            queryset,
+            service=service,
+            action=name,
+            title=title,
+            done_message=done_message,
+        )
+
+    action.__name__ = name
+    return action
 
 
 @admin.register(Flag)
@@ -1152,27 +986,20 @@ class FlagAdmin(ViewOnlyMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/commitments/flag/review_note.html", context)
 
-    @admin.action(description=_("Acknowledge selected flags, with a note"), permissions=["resolve"])
-    def acknowledge_flags(self, request, queryset):
-        return self._review(
-            request,
-            queryset,
-            service=services.flag_acknowledge,
-            action="acknowledge_flags",
-            title=_("Acknowledge these flags"),
-            done_message=_("%(n)d flags acknowledged."),
-        )
-
-    @admin.action(description=_("Resolve selected flags, with a note"), permissions=["resolve"])
-    def resolve_flags(self, request, queryset):
-        return self._review(
-            request,
-            queryset,
-            service=services.flag_resolve,
-            action="resolve_flags",
-            title=_("Resolve these flags: say how each was dealt with"),
-            done_message=_("%(n)d flags resolved."),
-        )
+    acknowledge_flags = _review_action(
+        "acknowledge_flags",
+        service=services.flag_acknowledge,
+        description=_("Acknowledge selected flags, with a note"),
+        title=_("Acknowledge these flags"),
+        done_message=_("%(n)d flags acknowledged."),
+    )
+    resolve_flags = _review_action(
+        "resolve_flags",
+        service=services.flag_resolve,
+        description=_("Resolve selected flags, with a note"),
+        title=_("Resolve these flags: say how each was dealt with"),
+        done_message=_("%(n)d flags resolved."),
+    )
 
 
 class RevisionStateFilter(admin.SimpleListFilter):
@@ -1196,15 +1023,6 @@ class RevisionStateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value() or Revision.State.PROPOSED
         return queryset if value == "all" else queryset.filter(state=value)
-
-
-class RevisionDecisionForm(forms.Form):
-    note = forms.CharField(
-        label=_("note (required to reject; shown to the editor)"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
 
 
 @admin.register(Revision)

@@ -11,49 +11,21 @@ account is saved (``services.accounts``).
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from . import roles, sign_in
+from .forms import RoleUserChangeForm, RoleUserCreationForm
 from .services.accounts import user_save
 
 User = get_user_model()
 
 admin.site.login_form = sign_in.AdminLoginForm
 admin.site.login_template = "admin/sign_in.html"
-
-ROLE_CHOICES = [("", _("No role (no access to the admin)"))] + [(r, _(r)) for r in roles.ROLES]
-
-
-def role_field():
-    return forms.ChoiceField(
-        label=_("Role"),
-        choices=ROLE_CHOICES,
-        required=False,
-        help_text=_(
-            "Editor: drafts and status updates. Publisher: also publishes and reviews flags. "
-            "Admin: manages accounts. A role gives access to the admin; no role takes it away."
-        ),
-    )
-
-
-class RoleUserChangeForm(UserChangeForm):
-    role = role_field()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["role"].initial = roles.user_role(self.instance)
-
-
-class RoleUserCreationForm(AdminUserCreationForm):
-    role = role_field()
-
 
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "is_active", "is_staff")

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from commitments import services
-from commitments.admin import SourceForm
+from commitments.forms import SourceForm
 from commitments.models import Source
 from commitments.safety import is_web_address, safe_href
 from commitments.services.links import LinkCheckResult, source_archive

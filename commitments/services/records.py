@@ -190,16 +190,18 @@ def status_update_errors(
     effective_precision: str,
     description: str,
     sources: list[Source],
+    new_sources: Iterable[dict] = (),
     corrects: StatusUpdate | None = None,
     correction_note: str = "",
 ) -> dict[str, str]:
     """Every reason a status update would be refused, keyed by field. The admin's form
-    shows these beside the fields; ``status_update_create`` refuses on any of them."""
+    shows these beside the fields; ``status_update_create`` refuses on any of them.
+    ``new_sources``: sources described on the spot, cited once saved (``status_update_log``)."""
     errors: dict[str, str] = {}
     if status not in Status.values:
         known = ", ".join(str(label) for label in Status.labels)
         errors["status"] = f"Unknown status “{status}”. Choose one of: {known}."
-    if not sources:
+    if not sources and not new_sources:
         errors["sources"] = "A status update needs at least one source."
     elif any(source.pk is None for source in sources):
         errors["sources"] = "Save each source before citing it."

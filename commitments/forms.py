@@ -1,0 +1,259 @@
+"""The admin's forms: what editors fill in, and the services' answers shown beside the
+fields. A form here asks a service what is wrong (``services.*_errors``, or the
+``ValidationError`` a service raises) and shows it through ``show_service_errors``; it
+never restates a rule itself, and never saves: the admin (``admin.py``,
+``admin_accounts.py``) calls the services with what the form cleaned.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib.admin import widgets
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import roles, services
+from .dates import DatePrecision
+from .models import Commitment, Revision, Source, StatusUpdate
+from .services.revisions import REVISED_FIELDS, ROW_FIELDS
+
+
+def show_service_errors(form, errors, *, prefix: str = "") -> None:
+    """Show what a service refused on ``form``: each message beside its field (named
+    ``prefix`` + the service's key), unless that field already shows an error; a message
+    for a field the form does not have goes at the top. ``errors`` is the service's
+    ``{field: message}`` or the ``ValidationError`` it raised."""
+    if isinstance(errors, ValidationError):
+        errors = errors.message_dict if hasattr(errors, "error_dict") else {None: errors.messages}
+    for key, messages in errors.items():
+        field = f"{prefix}{key}" if key is not None else None
+        for message in [messages] if isinstance(messages, str) else messages:
+            if field in form.fields:
+                if field not in form.errors:
+                    form.add_error(field, message)
+            else:
+                form.add_error(None, message)
+
+
+# --- Revisions of public material -------------------------------------------------------
+
+REVISION_FIELDS = ["revision_kind", "revision_reason"]
+
+
+class RevisionFields(forms.Form):
+    """Asked on the change form of anything public: the kind of change and why."""
+
+    revision_kind = forms.ChoiceField(
+        label=_("kind of change"),
+        choices=Revision.Kind.choices,
+        widget=forms.RadioSelect,
+        help_text=_("A correction is listed on the public corrections page and in the feeds."),
+    )
+    revision_reason = forms.CharField(
+        label=_("reason (shown publicly)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why the change is made, in a sentence readers will understand."),
+    )
+
+
+def revision_form(form_class):
+    """``form_class`` asking, as well, what kind of change this is and why."""
+    return type(f"Revised{form_class.__name__}", (RevisionFields, form_class), {})
+
+
+class RevisionDecisionForm(forms.Form):
+    note = forms.CharField(
+        label=_("note (required to reject; shown to the editor)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+# --- Sources, commitments, status updates -----------------------------------------------
+
+
+class SourceForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = [
+            "url",
+            "title",
+            "outlet",
+            "author",
+            "kind",
+            "language",
+            "notes",
+            "published_on",
+            "published_precision",
+        ]
+
+    def clean_url(self):
+        url = self.cleaned_data.get("url")
+        if not url:
+            return None
+        try:
+            normalised = services.normalise_url(url)
+        except ValidationError as exc:  # the service names the field; this is that field
+            raise ValidationError(exc.message_dict["url"]) from exc
+        clash = Source.objects.filter(url=normalised).exclude(pk=self.instance.pk).first()
+        if clash:
+            raise ValidationError(
+                _("This address is already recorded as “%(source)s”; cite that source instead."),
+                params={"source": clash},
+            )
+        return normalised
+
+
+class CommitmentForm(forms.ModelForm):
+    class Meta:
+        model = Commitment
+        # The admin builds the real field list from the fieldsets; these are the edited
+        # ones: what readers see (a revision's fields, less the inline rows) and the
+        # stall threshold.
+        fields = [
+            *(name for name in REVISED_FIELDS[Commitment] if name not in ROW_FIELDS),
+            "stall_after_days",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.instance.is_published and "made_in" in self.fields:
+            # A published commitment may not lose the source for where it was made.
+            candidate = Commitment(made_in=cleaned.get("made_in"))
+            show_service_errors(self, services.commitment_publish_errors(commitment=candidate))
+        return cleaned
+
+
+NEW_SOURCE_FIELDS = ["url", "title", "outlet", "published_on", "published_precision", "kind"]
+
+
+class StatusUpdateForm(forms.ModelForm):
+    new_source_url = forms.CharField(
+        label=_("web address"),
+        required=False,
+        max_length=1000,
+        help_text=_(
+            "If the address is already recorded, that source is cited; nothing is duplicated."
+        ),
+    )
+    new_source_title = forms.CharField(label=_("title"), required=False, max_length=500)
+    new_source_outlet = forms.CharField(label=_("outlet"), required=False, max_length=200)
+    new_source_published_on = forms.DateField(
+        label=_("publication date"), required=False, widget=widgets.AdminDateWidget
+    )
+    new_source_published_precision = forms.ChoiceField(
+        label=_("known to the"),
+        choices=DatePrecision.choices,
+        initial=DatePrecision.DAY,
+        required=False,
+    )
+    new_source_kind = forms.ChoiceField(
+        label=_("kind"),
+        choices=Source.Kind.choices,
+        initial=Source.Kind.NEWS_REPORT,
+        required=False,
+    )
+    # A one-time token, new each time the form is shown (and kept when it is shown again
+    # with errors): posting the same form twice records one update.
+    form_token = forms.UUIDField(initial=uuid.uuid4, required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = StatusUpdate
+        fields = [
+            "commitment",
+            "status",
+            "effective_on",
+            "effective_precision",
+            "description",
+            "sources",
+            "corrects",
+            "correction_note",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The service says why a missing source is refused; let its message stand.
+        if "sources" in self.fields:
+            self.fields["sources"].required = False
+            self.fields["sources"].help_text = _(
+                "Type to find a recorded source, or describe a new one below."
+            )
+
+    def new_source(self) -> dict | None:
+        """The source described on the spot, or None when those fields are empty."""
+        values = {name: self.cleaned_data.get(f"new_source_{name}") for name in NEW_SOURCE_FIELDS}
+        if not any(values[name] for name in ("url", "title", "outlet", "published_on")):
+            return None
+        values["url"] = (values["url"] or "").strip() or None
+        values["title"] = values["title"] or ""
+        values["outlet"] = values["outlet"] or ""
+        values["published_precision"] = values["published_precision"] or DatePrecision.DAY
+        values["kind"] = values["kind"] or Source.Kind.NEWS_REPORT
+        return values
+
+    def clean(self):
+        cleaned = super().clean()
+        described = [source for source in [self.new_source()] if source]
+        for source in described:
+            show_service_errors(
+                self, services.source_description_errors(**source), prefix="new_source_"
+            )
+        commitment = cleaned.get("commitment")
+        if commitment is None:
+            return cleaned
+        errors = services.status_update_errors(
+            commitment=commitment,
+            status=cleaned.get("status") or self.data.get("status", ""),
+            effective_on=cleaned.get("effective_on"),
+            effective_precision=cleaned.get("effective_precision") or "day",
+            description=cleaned.get("description") or "",
+            sources=list(cleaned.get("sources") or []),
+            new_sources=described,
+            corrects=cleaned.get("corrects"),
+            correction_note=cleaned.get("correction_note") or "",
+        )
+        show_service_errors(self, errors)
+        return cleaned
+
+
+# --- Flags ------------------------------------------------------------------------------
+
+
+class ReviewNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+# --- Accounts (``admin_accounts.py``) ---------------------------------------------------
+
+ROLE_CHOICES = [("", _("No role (no access to the admin)"))] + [(r, _(r)) for r in roles.ROLES]
+
+
+def role_field():
+    return forms.ChoiceField(
+        label=_("Role"),
+        choices=ROLE_CHOICES,
+        required=False,
+        help_text=_(
+            "Editor: drafts and status updates. Publisher: also publishes and reviews flags. "
+            "Admin: manages accounts. A role gives access to the admin; no role takes it away."
+        ),
+    )
+
+
+class RoleUserChangeForm(UserChangeForm):
+    role = role_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].initial = roles.user_role(self.instance)
+
+
+class RoleUserCreationForm(AdminUserCreationForm):
+    role = role_field()
