@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import models, services
 from .forms import (
     REVISION_FIELDS,
     CommitmentForm,
@@ -32,20 +32,6 @@ from .forms import (
     SourceForm,
     StatusUpdateForm,
     revision_form,
-)
-from .models import (
-    Actor,
-    Commitment,
-    CommitmentActor,
-    CommitmentRelation,
-    Flag,
-    Indicator,
-    Observation,
-    Revision,
-    Source,
-    Statement,
-    StatusUpdate,
-    Topic,
 )
 from .roles import PUBLISH_PERMISSION, RESOLVE_PERMISSION
 
@@ -193,7 +179,7 @@ class RevisedRecordMixin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
             obj = self.get_object(request, object_id)
-            waiting = Revision.objects.proposed().for_object(obj).count() if obj else 0
+            waiting = models.Revision.objects.proposed().for_object(obj).count() if obj else 0
             if waiting:
                 self.message_user(
                     request,
@@ -224,7 +210,7 @@ class RevisedRecordMixin:
                 self.message_user(request, message, messages.ERROR)
         elif state == "none":
             self.message_user(request, _("Nothing public changed."), messages.INFO)
-        elif state == Revision.State.APPLIED:
+        elif state == models.Revision.State.APPLIED:
             self.message_user(
                 request,
                 _("Changed. The change and its reason are on the public change history."),
@@ -309,7 +295,7 @@ class PublicRecordMixin:
         super().delete_queryset(request, queryset)
 
 
-@admin.register(Actor)
+@admin.register(models.Actor)
 class ActorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "role", "country", "parent"]
     list_filter = ["kind", "country"]
@@ -318,14 +304,14 @@ class ActorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     autocomplete_fields = ["parent"]
 
 
-@admin.register(Topic)
+@admin.register(models.Topic)
 class TopicAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
 
 
-@admin.register(Source)
+@admin.register(models.Source)
 class SourceAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
     form = SourceForm
     list_display = ["title", "outlet", "published_display", "kind", "link_status", "archived"]
@@ -379,13 +365,13 @@ class SourceAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHi
 
 
 class CommitmentActorInline(admin.TabularInline):
-    model = CommitmentActor
+    model = models.CommitmentActor
     extra = 1
     autocomplete_fields = ["actor"]
 
 
 class CommitmentRelationInline(admin.TabularInline):
-    model = CommitmentRelation
+    model = models.CommitmentRelation
     fk_name = "from_commitment"
     extra = 0
     autocomplete_fields = ["to_commitment"]
@@ -397,7 +383,7 @@ class StatusUpdateInline(ViewOnlyMixin, admin.TabularInline):
     entries go through "Log status update", and a mistake through "Correct", both of
     which call the service."""
 
-    model = StatusUpdate
+    model = models.StatusUpdate
     fk_name = "commitment"
     extra = 0
     can_delete = False
@@ -443,7 +429,7 @@ class StatusUpdateInline(ViewOnlyMixin, admin.TabularInline):
 
 
 class FlagInline(ViewOnlyMixin, admin.TabularInline):
-    model = Flag
+    model = models.Flag
     extra = 0
     can_delete = False
     fields = ["reason", "since", "raised_at", "acknowledged_at", "resolved_at", "details"]
@@ -472,7 +458,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Commitment)
+@admin.register(models.Commitment)
 class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
     form = CommitmentForm
     list_display = [
@@ -577,7 +563,7 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
     def _publishing_view(self, request, object_id, *, publish: bool):
         if not self.has_publish_permission(request):
             raise PermissionDenied
-        commitment = get_object_or_404(Commitment, pk=object_id)
+        commitment = get_object_or_404(models.Commitment, pk=object_id)
         change_url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
         if request.method == "POST":
             try:
@@ -686,7 +672,7 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
         return format_html('<a class="button" href="{}">{}</a>', url, _("Log status update"))
 
 
-@admin.register(StatusUpdate)
+@admin.register(models.StatusUpdate)
 class StatusUpdateAdmin(admin.ModelAdmin):
     """Adding only: saved entries are never edited or deleted here, by anyone. A mistake
     is fixed by a correction: a new entry that points at the one it corrects."""
@@ -773,7 +759,9 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("effective_precision", "day")
-        corrected = StatusUpdate.objects.filter(pk=request.GET.get("corrects") or None).first()
+        corrected = models.StatusUpdate.objects.filter(
+            pk=request.GET.get("corrects") or None
+        ).first()
         if corrected is not None:
             # A correction starts from the entry it corrects; the editor changes what was wrong.
             initial.setdefault("commitment", corrected.commitment_id)
@@ -826,7 +814,7 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
             return super().response_add(request, obj, post_url_continue)
-        commitment = Commitment.objects.get(pk=obj.commitment_id)
+        commitment = models.Commitment.objects.get(pk=obj.commitment_id)
         if getattr(request, "status_update_already_recorded", False):
             self.message_user(
                 request,
@@ -847,7 +835,7 @@ class StatusUpdateAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:commitments_commitment_change", args=[commitment.pk]))
 
 
-@admin.register(Statement)
+@admin.register(models.Statement)
 class StatementAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
     list_display = ["short_text", "attribution", "kind", "said_display", "source"]
     list_filter = ["kind", "said_precision"]
@@ -866,12 +854,12 @@ class StatementAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simpl
 
 
 class ObservationInline(AddOnlyWhenPublicInline):
-    model = Observation
+    model = models.Observation
     extra = 1
     autocomplete_fields = ["source"]
 
 
-@admin.register(Indicator)
+@admin.register(models.Indicator)
 class IndicatorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     list_display = ["name", "unit", "comparison_label", "comparison_value"]
     search_fields = ["name", "description"]
@@ -880,7 +868,7 @@ class IndicatorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     inlines = [ObservationInline]
 
 
-@admin.register(Observation)
+@admin.register(models.Observation)
 class ObservationAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
     list_display = ["indicator", "value", "observed_display", "source"]
     list_filter = ["indicator"]
@@ -914,9 +902,28 @@ class FlagStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _review_action(name, *, service, description, title, done_message):
-    """A bulk action of the flag queue: ``service`` applied to each selected open flag,
-    with one note asked for first (``FlagAdmin._review``)."""
+#: The flag queue's answers, as bulk actions: name -> (service, the action's label, the
+#: title of the page asking for a note, the message once done).
+FLAG_REVIEWS = {
+    "acknowledge_flags": (
+        services.flag_acknowledge,
+        _("Acknowledge selected flags, with a note"),
+        _("Acknowledge these flags"),
+        _("%(n)d flags acknowledged."),
+    ),
+    "resolve_flags": (
+        services.flag_resolve,
+        _("Resolve selected flags, with a note"),
+        _("Resolve these flags: say how each was dealt with"),
+        _("%(n)d flags resolved."),
+    ),
+}
+
+
+def _review_action(name):
+    """One of ``FLAG_REVIEWS`` as an action: the service applied to each selected open
+    flag, with one note asked for first (``FlagAdmin._review``)."""
+    service, description, title, done_message = FLAG_REVIEWS[name]
 
     @admin.action(description=description, permissions=["resolve"])
     def action(self, request, queryset):
@@ -933,7 +940,7 @@ def _review_action(name, *, service, description, title, done_message):
     return action
 
 
-@admin.register(Flag)
+@admin.register(models.Flag)
 class FlagAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The flag queue. Flags are raised by the background jobs; a publisher acknowledges
     one ("we are on it") or resolves it ("dealt with, and how"), each with a note."""
@@ -949,7 +956,7 @@ class FlagAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_filter = [FlagStateFilter, "reason"]
     list_select_related = ["commitment"]
     search_fields = ["commitment__title", "details", "acknowledgement_note", "resolution_note"]
-    readonly_fields = [f.name for f in Flag._meta.fields]
+    readonly_fields = [f.name for f in models.Flag._meta.fields]
     actions = ["acknowledge_flags", "resolve_flags"]
 
     def has_resolve_permission(self, request):
@@ -986,20 +993,8 @@ class FlagAdmin(ViewOnlyMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/commitments/flag/review_note.html", context)
 
-    acknowledge_flags = _review_action(
-        "acknowledge_flags",
-        service=services.flag_acknowledge,
-        description=_("Acknowledge selected flags, with a note"),
-        title=_("Acknowledge these flags"),
-        done_message=_("%(n)d flags acknowledged."),
-    )
-    resolve_flags = _review_action(
-        "resolve_flags",
-        service=services.flag_resolve,
-        description=_("Resolve selected flags, with a note"),
-        title=_("Resolve these flags: say how each was dealt with"),
-        done_message=_("%(n)d flags resolved."),
-    )
+    acknowledge_flags = _review_action("acknowledge_flags")
+    resolve_flags = _review_action("resolve_flags")
 
 
 class RevisionStateFilter(admin.SimpleListFilter):
@@ -1009,10 +1004,10 @@ class RevisionStateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [*Revision.State.choices, ("all", _("All"))]
+        return [*models.Revision.State.choices, ("all", _("All"))]
 
     def choices(self, changelist):
-        value = self.value() or Revision.State.PROPOSED
+        value = self.value() or models.Revision.State.PROPOSED
         for lookup, title in self.lookup_choices:
             yield {
                 "selected": value == lookup,
@@ -1021,11 +1016,11 @@ class RevisionStateFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request, queryset):
-        value = self.value() or Revision.State.PROPOSED
+        value = self.value() or models.Revision.State.PROPOSED
         return queryset if value == "all" else queryset.filter(state=value)
 
 
-@admin.register(Revision)
+@admin.register(models.Revision)
 class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The publishers' queue: every change to public material, proposed, applied or
     rejected, with its before and after. Written only by ``services.revisions``."""
@@ -1086,11 +1081,11 @@ class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        revision = Revision.objects.filter(pk=object_id).first()
+        revision = models.Revision.objects.filter(pk=object_id).first()
         extra_context = {
             **(extra_context or {}),
             "can_decide": revision is not None
-            and revision.state == Revision.State.PROPOSED
+            and revision.state == models.Revision.State.PROPOSED
             and request.user.has_perm(PUBLISH_PERMISSION),
             "decision_form": RevisionDecisionForm(),
         }
@@ -1102,7 +1097,7 @@ class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
             return redirect(reverse("admin:commitments_revision_change", args=[object_id]))
         if not request.user.has_perm(PUBLISH_PERMISSION):
             raise PermissionDenied
-        revision = get_object_or_404(Revision, pk=object_id)
+        revision = get_object_or_404(models.Revision, pk=object_id)
         form = RevisionDecisionForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         try:

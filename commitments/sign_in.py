@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .forms import show_service_errors
 from .roles import TWO_FACTOR_ROLES
 from .services.accounts import device_confirm, device_for_enrolment
 
@@ -124,9 +125,7 @@ def two_factor(request):
             elif not device.verify_token(token):
                 raise ValidationError({"token": _("This code is not right. Try the next one.")})
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field, error)
+            show_service_errors(form, exc)
         else:
             otp_login(request, device)
             if enrolling:
