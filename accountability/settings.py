@@ -64,8 +64,8 @@ class Env(environ.Env):
 env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Nothing is made here at import: the secret key's writer makes this folder, as does
-# manage.py (for SQLite), the broker (accountability/broker.py), the file cache and
-# `collectstatic` for their own folders.
+# manage.py (for SQLite); the Celery app (accountability/celery.py), the file cache and
+# `collectstatic` make their own folders.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 
@@ -353,8 +353,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
-    # kombu's filesystem transport, making its folders when it first connects.
-    CELERY_BROKER_TRANSPORT = "accountability.broker:FilesystemTransport"
+    # Made by accountability/celery.py when the Celery app first reads these settings.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

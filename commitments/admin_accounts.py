@@ -27,6 +27,7 @@ User = get_user_model()
 admin.site.login_form = sign_in.AdminLoginForm
 admin.site.login_template = "admin/sign_in.html"
 
+
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "is_active", "is_staff")
 
