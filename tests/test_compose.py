@@ -58,7 +58,7 @@ def test_app_environment_names_only_settings_that_exist():
     env = services["web"]["environment"]
     for name in ("worker", "beat", "migrate"):
         assert services[name]["environment"] == env
-    readers = r'env(?:_bool|_int|_list|_float)?\("([A-Z_]+)"'
+    readers = r'env(?:\.\w+)?\("([A-Z_]+)"'
     read_by_settings = set(re.findall(readers, SETTINGS_SOURCE))
     read_by_settings |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', SETTINGS_SOURCE))
     unknown = set(env) - read_by_settings
