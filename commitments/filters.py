@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
+from .caching import per_version
 from .models import Actor, Commitment, CommitmentActor, Status, Topic
 
 
@@ -120,6 +121,22 @@ class CommitmentFilter(django_filters.FilterSet):
         widget=QuickSelect,
     )
 
+    #: The menus built from the database: the same for every reader until the next public
+    #: write, so built once per public version in each process (``per_version``), not
+    #: on every page.
+    MENUS = ("actor", "topic")
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(self, "_menus_ready", False):
+            self._menus_ready = True
+            for name in self.MENUS:
+                field = form.fields[name]
+                menu = per_version(f"filter-menu:{name}", lambda field=field: _menu(field))
+                field.widget.choices = [("", field.empty_label), *menu]
+        return form
+
     def search(self, queryset, name, value):
         return selectors.search_commitments(queryset, value)
 
@@ -169,6 +186,15 @@ class CommitmentFilter(django_filters.FilterSet):
             for name in self.filters
             if valid.get(name) not in (None, "") and self.data.get(name)
         }
+
+
+def _menu(field: forms.ModelChoiceField) -> list[tuple[str, str]]:
+    """A model menu's options as plain (value, label) pairs, from the field's own queryset
+    and labels, so the menu offers exactly what the filter accepts."""
+    return [
+        (getattr(obj, field.to_field_name), field.label_from_instance(obj))
+        for obj in field.queryset
+    ]
 
 
 def commitment_filter(data) -> CommitmentFilter:

@@ -347,19 +347,19 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
     objects = {}
     corrections_by_target = defaultdict(list)
     if ids["update"]:
-        updates = StatusUpdate.objects.filter(pk__in=ids["update"]).prefetch_related(
-            _sources_prefetch()
-        )
-        objects.update({("update", u.pk): u for u in updates})
-        # Every correction of this commitment, each with its sources; chains resolve in
-        # Python, so a correction of a correction still sits beside the original entry.
-        for correction in (
+        # The page's updates and every correction of this commitment, in one query with
+        # one query for their sources; chains resolve in Python, so a correction of a
+        # correction still sits beside the original entry.
+        for update in (
             StatusUpdate.objects.public()
-            .filter(commitment=commitment, corrects__isnull=False)
+            .filter(Q(pk__in=ids["update"]) | Q(commitment=commitment, corrects__isnull=False))
             .prefetch_related(_sources_prefetch())
             .order_by("recorded_at", "pk")
         ):
-            corrections_by_target[correction.corrects_id].append(correction)
+            if update.corrects_id is None:
+                objects[("update", update.pk)] = update
+            else:
+                corrections_by_target[update.corrects_id].append(update)
     if ids["statement"]:
         for statement in Statement.objects.filter(pk__in=ids["statement"]).select_related(
             "speaker", "source"
