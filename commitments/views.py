@@ -202,18 +202,18 @@ def commitment_embed(request: HttpRequest, slug: str):
     )
 
 
-def _commitments_of(request: HtmxHttpRequest, template: str, name: str, owner, commitments):
+def _commitments_of(request: HtmxHttpRequest, kind: str, owner, commitments):
     """An actor's or a topic's page: its published commitments, 20 to a page like the list,
     and their status counts. HTMX gets the page's ``results`` fragment."""
     page = Paginator(
         selectors.commitment_list_items(commitments).order_by("-made_on", "title", "pk"),
         LIST_PAGE_SIZE,
     ).get_page(page_number(request.GET.get("page")))
-    context = {name: owner, "page": page, "commitments": page.object_list}
+    context = {"kind": kind, "owner": owner, "page": page, "commitments": page.object_list}
     if wants_fragment(request):
-        return render(request, f"{template}#results", context)
+        return render(request, "commitments/owner.html#results", context)
     context["counts"] = selectors.status_counts(commitments)
-    return render(request, template, context)
+    return render(request, "commitments/owner.html", context)
 
 
 @require_safe
@@ -221,7 +221,7 @@ def _commitments_of(request: HtmxHttpRequest, template: str, name: str, owner, c
 def actor_detail(request: HtmxHttpRequest, slug: str):
     actor = selectors.public_actor_or_404(slug)
     return _commitments_of(
-        request, "commitments/actor.html", "actor", actor, selectors.actor_commitments(actor)
+        request, "actor", actor, selectors.actor_commitments(actor)
     )
 
 
@@ -230,7 +230,7 @@ def actor_detail(request: HtmxHttpRequest, slug: str):
 def topic_detail(request: HtmxHttpRequest, slug: str):
     topic = selectors.public_topic_or_404(slug)
     return _commitments_of(
-        request, "commitments/topic.html", "topic", topic, selectors.topic_commitments(topic)
+        request, "topic", topic, selectors.topic_commitments(topic)
     )
 
 
