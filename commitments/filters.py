@@ -9,7 +9,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
@@ -49,21 +50,24 @@ class QuickSelect(forms.Select):
         return format_html_join("", "{}", ((item,) for item in written))
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '\n  <option value="{}"{}>{}</option>',
-            (
-                (option["value"], self._attrs(option["attrs"]), option["label"])
-                for _group, choices, _index in widget["optgroups"]
-                for option in choices
-            ),
-        )
+        # A flat menu: one pass over the choices, one escaped string per option, the first
+        # option whose value is the chosen one selected (as Django's Select does).
+        chosen = set(self.format_value(value))
+        options = []
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            selected = option_value in chosen
+            if selected:
+                chosen = set()
+            options.append(
+                f'\n  <option value="{escape(option_value)}"'
+                f'{" selected" if selected else ""}>{escape(label)}</option>'
+            )
         return format_html(
             '<select name="{}"{}>{}\n</select>',
-            widget["name"],
-            self._attrs(widget["attrs"]),
-            options,
+            name,
+            self._attrs(self.build_attrs(self.attrs, attrs)),
+            mark_safe("".join(options)),  # each piece escaped above
         )
 
 
