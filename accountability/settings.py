@@ -126,7 +126,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: it stores the final answer (cookies and all) and a hit skips the rest.
+    # Outermost: a request still waiting on the database past its deadline has its
+    # connection cut (a frozen server), so it fails fast instead of hanging.
+    "commitments.middleware.DatabaseDeadlineMiddleware",
+    # Then the page cache: it stores the final answer (cookies and all) and a hit skips the rest.
     "commitments.caching.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "accountability.headers.PermissionsPolicyMiddleware",
@@ -434,6 +437,10 @@ WAYBACK_MAX_ATTEMPTS = env_int("WAYBACK_MAX_ATTEMPTS", 6)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 15000)
 DB_JOB_STATEMENT_TIMEOUT_MS = env_int("DB_JOB_STATEMENT_TIMEOUT_MS", 0)
+# A web request that still waits on the database after DB_REQUEST_DEADLINE_SECONDS has its
+# connection cut and answers 503 (a server frozen under an open connection answers
+# nothing, and neither timeout above fires; commitments/db_watchdog.py).
+DB_REQUEST_DEADLINE_SECONDS = env_float("DB_REQUEST_DEADLINE_SECONDS", 20)
 _command = Path(sys.argv[0]).name if sys.argv else ""
 RUNS_JOBS = (_command == "manage.py" and sys.argv[1:2] != ["runserver"]) or (
     _command == "celery" or sys.argv[0].endswith(os.path.join("celery", "__main__.py"))

@@ -33,7 +33,7 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import (
     get_cache_key,
@@ -44,6 +44,8 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date
 from django.utils.translation import get_language
+
+from .middleware import database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -227,10 +229,12 @@ class PublicCacheMiddleware:
 
         try:
             current = public_version()
+        except (OperationalError, InterfaceError) as exc:
+            # Down or frozen: the plain 503 now, rather than a second wait for the same
+            # database in the view below.
+            return database_unavailable(request, exc)
         except DatabaseError:
-            # Down or frozen: no cache; the view below meets the same error and answers
-            # 503 (``DatabaseUnavailableMiddleware``).
-            current = None
+            current = None  # e.g. not migrated yet: no cache, the view decides
         if current is None:
             return self.get_response(request)
         token = _pinned.set(current)
