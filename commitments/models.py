@@ -606,8 +606,6 @@ class ActorRole(models.TextChoices):
 
 
 class CommitmentActor(models.Model):
-    Role = ActorRole
-
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="roles")
     actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="roles")
     role = models.CharField(_("role"), max_length=20, choices=ActorRole)
@@ -946,8 +944,6 @@ class FlagReason(models.TextChoices):
 class Flag(models.Model):
     """Raised and resolved by the background jobs, never by hand: the machine's observation."""
 
-    Reason = FlagReason
-
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="flags")
     reason = models.CharField(_("reason"), max_length=30, choices=FlagReason)
     raised_at = models.DateTimeField(_("raised at"))
@@ -998,15 +994,11 @@ class Flag(models.Model):
     def __str__(self):
         return f"{self.commitment}: {self.get_reason_display()}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None
-
     def plain_words(self) -> str:
         since = format_vague_date(self.since, self.since_precision) if self.since else ""
-        if self.reason == self.Reason.NO_RECENT_PROGRESS:
+        if self.reason == FlagReason.NO_RECENT_PROGRESS:
             return f"No recorded progress since {since}" if since else "No recorded progress"
-        if self.reason == self.Reason.DEADLINE_PASSED:
+        if self.reason == FlagReason.DEADLINE_PASSED:
             return f"Deadline passed ({since}) without delivery" if since else "Deadline passed"
         return "The sources for its current status are no longer online"
 
