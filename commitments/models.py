@@ -1,9 +1,14 @@
 """The domain: who promised what, where and when, and what has happened since.
 
-Rules that must always hold are database constraints, each named, and mirrored in
-``clean()`` so an editor reads a sentence rather than an IntegrityError. Rules about how
-records are written (a status update needs a source, the current status follows the
-latest update) live in ``services.py``.
+Owns the tables: fields, named constraints (mirrored in ``clean()`` so an editor reads a
+sentence rather than an IntegrityError), indexes and the ranges editors may type. Each
+model's reads are its QuerySet in ``querysets.py`` (what is public, named orderings); the
+choices (statuses, flag reasons, actor roles) are in ``vocabulary.py`` and re-exported
+here.
+
+Must not hold rules about how records are written (a status update needs a source, the
+current status follows the latest update): those live in ``services/``. ``save()`` fills
+derived fields, nothing more.
 """
 
 from __future__ import annotations
@@ -52,6 +57,19 @@ def precision_field(verbose_name):
     )
 
 
+def user_field(verbose_name=None):
+    """Who did something (published, recorded, acknowledged, ...): kept as empty when the
+    account is deleted, with no reverse accessor on the user."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+
 class VagueDateMixin:
     """Stores each vague date at the start of its period, so dates still sort and compare."""
 
@@ -89,46 +107,50 @@ STALL_AFTER_DAYS_MAX = 3650
 FIGURE_LIMIT = Decimal("1000000000000")
 
 
+def _range_validators(low, high, *, too_low, too_high, label) -> list:
+    """A field's bounds as form-level validators whose messages name the field."""
+    return [
+        MinValueValidator(low, message=format_lazy(too_low, label=label)),
+        MaxValueValidator(high, message=format_lazy(too_high, label=label)),
+    ]
+
+
+def _range_constraint(field: str, within: Q, name: str, message, label, *, nullable: bool):
+    """A named CHECK holding ``field`` ``within`` its range (or NULL, if ``nullable``)."""
+    return models.CheckConstraint(
+        condition=(Q(**{f"{field}__isnull": True}) | within) if nullable else within,
+        name=name,
+        violation_error_code="out_of_range",
+        violation_error_message=format_lazy(message, label=label),
+    )
+
+
 def date_range_validators(label: str) -> list:
     """Validators refusing a date before 1900 or after 2200, naming the field."""
-    return [
-        MinValueValidator(
-            EARLIEST_DATE,
-            message=format_lazy(_("{label} cannot be before 1 January 1900."), label=label),
-        ),
-        MaxValueValidator(
-            LATEST_DATE,
-            message=format_lazy(_("{label} cannot be after 31 December 2200."), label=label),
-        ),
-    ]
+    return _range_validators(
+        EARLIEST_DATE,
+        LATEST_DATE,
+        too_low=_("{label} cannot be before 1 January 1900."),
+        too_high=_("{label} cannot be after 31 December 2200."),
+        label=label,
+    )
 
 
 def date_range_constraint(field: str, name: str, label: str, *, nullable: bool):
     """A named CHECK holding ``field`` between 1900-01-01 and 2200-12-31."""
     within = Q(**{f"{field}__gte": EARLIEST_DATE, f"{field}__lte": LATEST_DATE})
-    return models.CheckConstraint(
-        condition=(Q(**{f"{field}__isnull": True}) | within) if nullable else within,
-        name=name,
-        violation_error_code="out_of_range",
-        violation_error_message=format_lazy(
-            _("{label} must be between 1900 and 2200."), label=label
-        ),
-    )
+    message = _("{label} must be between 1900 and 2200.")
+    return _range_constraint(field, within, name, message, label, nullable=nullable)
 
 
 def figure_validators(label: str) -> list:
-    return [
-        MinValueValidator(
-            -FIGURE_LIMIT + Decimal("0.01"),
-            message=format_lazy(
-                _("{label} must be more than minus one trillion (-10^12)."), label=label
-            ),
-        ),
-        MaxValueValidator(
-            FIGURE_LIMIT - Decimal("0.01"),
-            message=format_lazy(_("{label} must be less than one trillion (10^12)."), label=label),
-        ),
-    ]
+    return _range_validators(
+        -FIGURE_LIMIT + Decimal("0.01"),
+        FIGURE_LIMIT - Decimal("0.01"),
+        too_low=_("{label} must be more than minus one trillion (-10^12)."),
+        too_high=_("{label} must be less than one trillion (10^12)."),
+        label=label,
+    )
 
 
 class FigureField(models.DecimalField):
@@ -149,14 +171,8 @@ class FigureField(models.DecimalField):
 
 def figure_constraint(field: str, name: str, label: str, *, nullable: bool):
     within = Q(**{f"{field}__gt": -FIGURE_LIMIT, f"{field}__lt": FIGURE_LIMIT})
-    return models.CheckConstraint(
-        condition=(Q(**{f"{field}__isnull": True}) | within) if nullable else within,
-        name=name,
-        violation_error_code="out_of_range",
-        violation_error_message=format_lazy(
-            _("{label} must lie between -10^12 and 10^12."), label=label
-        ),
-    )
+    message = _("{label} must lie between -10^12 and 10^12.")
+    return _range_constraint(field, within, name, message, label, nullable=nullable)
 
 
 def _years_ahead(day: datetime.date, years: int) -> datetime.date:
@@ -473,14 +489,7 @@ class Commitment(VagueDateMixin, models.Model):
     )
     is_published = models.BooleanField(_("published"), default=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("published by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    published_by = user_field(_("published by"))
     related = models.ManyToManyField(
         "self",
         through="CommitmentRelation",
@@ -757,14 +766,7 @@ class StatusUpdate(VagueDateMixin, models.Model):
     sources = models.ManyToManyField(
         Source, related_name="status_updates", verbose_name=_("sources")
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    recorded_by = user_field(_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     corrects = models.ForeignKey(
         "self",
@@ -952,14 +954,10 @@ class Flag(models.Model):
     since_precision = precision_field("since precision")
     details = models.TextField(_("details"), blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    acknowledged_by = user_field()
     acknowledgement_note = models.TextField(_("acknowledgement note"), blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    resolved_by = user_field()
     resolution_note = models.TextField(_("resolution note"), blank=True)
 
     objects = FlagQuerySet.as_manager()
@@ -1062,14 +1060,10 @@ class Revision(models.Model):
     kind = models.CharField(_("kind of change"), max_length=12, choices=Kind)
     reason = models.TextField(_("reason"))
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.PROPOSED)
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    proposed_by = user_field()
     proposed_role = models.CharField(_("proposed by (role)"), max_length=30)
     proposed_at = models.DateTimeField(_("proposed at"))
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    decided_by = user_field()
     decided_role = models.CharField(_("decided by (role)"), max_length=30, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("publisher's note"), blank=True)
