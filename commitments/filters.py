@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -27,10 +27,11 @@ class Sort:
         (MADE, _("Date made, newest first")),
         (DEADLINE, _("Deadline, soonest first")),
     ]
+    #: Each sort's ``CommitmentQuerySet`` method, where the order itself is defined.
     ORDERING = {
-        CHANGED: [F("status_since").desc(nulls_last=True), "title", "pk"],
-        MADE: ["-made_on", "title", "pk"],
-        DEADLINE: [F("deadline").asc(nulls_last=True), "title", "pk"],
+        CHANGED: "recently_changed_first",
+        MADE: "newest_made_first",
+        DEADLINE: "soonest_deadline_first",
     }
 
 
@@ -169,7 +170,7 @@ class CommitmentFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         sort = self.form.cleaned_data.get("sort") or Sort.CHANGED
-        return queryset.order_by(*Sort.ORDERING[sort])
+        return getattr(queryset, Sort.ORDERING[sort])()
 
     @property
     def ignored(self) -> list[dict]:

@@ -126,13 +126,13 @@ def public_commitments() -> QuerySet[Commitment]:
 def _roles_prefetch() -> Prefetch:
     return Prefetch(
         "roles",
-        queryset=CommitmentActor.objects.select_related("actor").order_by("role", "actor__name"),
+        queryset=CommitmentActor.objects.select_related("actor"),
     )
 
 
 def _open_flags_prefetch() -> Prefetch:
     return Prefetch(
-        "flags", queryset=Flag.objects.open().public().order_by("raised_at"), to_attr="open_flags"
+        "flags", queryset=Flag.objects.open().public().oldest_first(), to_attr="open_flags"
     )
 
 
@@ -200,7 +200,7 @@ def commitment_export_rows(
             Flag.objects.open()
             .filter(commitment_id__in=ids)
             .only("commitment_id", "reason", "since", "since_precision")
-            .order_by("raised_at", "pk")
+            .oldest_first()
         ):
             open_flags[flag.commitment_id].append(flag.plain_words())
         for row in chunk:
@@ -227,23 +227,6 @@ def public_commitment_or_404(slug: str) -> Commitment:
         .select_related("made_in")
         .prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch()),
         slug=slug,
-    )
-
-
-def commitment_status_updates(commitment: Commitment) -> QuerySet[StatusUpdate]:
-    return (
-        commitment.status_updates.select_related("corrects")
-        .prefetch_related(
-            Prefetch("sources", queryset=Source.objects.public().order_by("published_on", "title")),
-            Prefetch("corrections", queryset=StatusUpdate.objects.order_by("recorded_at")),
-        )
-        .order_by("effective_on", "recorded_at", "id")
-    )
-
-
-def commitment_statements(commitment: Commitment) -> QuerySet[Statement]:
-    return (
-        commitment.statements.public().select_related("speaker", "source").order_by("said_on", "id")
     )
 
 
@@ -289,7 +272,7 @@ def _sources_prefetch(lookup: str = "sources") -> Prefetch:
     """The sources of public steps, statements or figures: public by definition (a source
     is public through what cites it), so no ``public()`` filter here; it would cost a scan
     of every source's citations per page."""
-    return Prefetch(lookup, queryset=Source.objects.order_by("published_on", "title", "pk"))
+    return Prefetch(lookup, queryset=Source.objects.by_date_published())
 
 
 def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bool = False):
@@ -354,7 +337,7 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
             StatusUpdate.objects.public()
             .filter(Q(pk__in=ids["update"]) | Q(commitment=commitment, corrects__isnull=False))
             .prefetch_related(_sources_prefetch())
-            .order_by("recorded_at", "pk")
+            .recorded_oldest_first()
         ):
             if update.corrects_id is None:
                 objects[("update", update.pk)] = update
@@ -456,7 +439,7 @@ def recently_changed(limit: int = 10) -> QuerySet[Commitment]:
 
 def open_flags(limit: int | None = None) -> QuerySet[Flag]:
     """Open flags on published commitments, newest first."""
-    flags = Flag.objects.open().public().select_related("commitment").order_by("-raised_at")
+    flags = Flag.objects.open().public().select_related("commitment")
     return flags[:limit] if limit else flags
 
 
@@ -468,7 +451,7 @@ def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[Statu
     return (
         updates.select_related("commitment", "corrects")
         .prefetch_related(_sources_prefetch())
-        .order_by("-recorded_at", "-pk")[:limit]
+        .recorded_newest_first()[:limit]
     )
 
 

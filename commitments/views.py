@@ -206,7 +206,7 @@ def _commitments_of(request: HtmxHttpRequest, kind: str, owner, commitments):
     """An actor's or a topic's page: its published commitments, 20 to a page like the list,
     and their status counts. HTMX gets the page's ``results`` fragment."""
     page = Paginator(
-        selectors.commitment_list_items(commitments).order_by("-made_on", "title", "pk"),
+        selectors.commitment_list_items(commitments).newest_made_first(),
         LIST_PAGE_SIZE,
     ).get_page(page_number(request.GET.get("page")))
     context = {"kind": kind, "owner": owner, "page": page, "commitments": page.object_list}

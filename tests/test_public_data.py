@@ -27,7 +27,7 @@ def test_recent_changes_feed_is_atom_with_every_published_step(client, seeded):
     feed = ET.fromstring(response.content)
     assert feed.tag == f"{ATOM}feed"
     entries = feed.findall(f"{ATOM}entry")
-    assert len(entries) == StatusUpdate.objects.on_published().count() == 5
+    assert len(entries) == StatusUpdate.objects.public().count() == 5
     titles = [entry.findtext(f"{ATOM}title") for entry in entries]
     assert any(t.startswith('Intercept the "taxi boats"') and "Stalled" in t for t in titles)
     links = {entry.find(f"{ATOM}link").get("href") for entry in entries}

@@ -22,6 +22,7 @@ from commitments.models import (
     Commitment,
     CommitmentRelation,
     Flag,
+    FlagReason,
     Indicator,
     Observation,
     Source,
@@ -123,7 +124,7 @@ def scene(make_commitment, make_actor, make_topic, make_source, log_update):
     indicator.topics.add(indicator_topic)
     make_observation(indicator, sources["observation"])
     Flag.objects.create(
-        commitment=draft, reason=Flag.Reason.NO_RECENT_PROGRESS, raised_at=timezone.now()
+        commitment=draft, reason=FlagReason.NO_RECENT_PROGRESS, raised_at=timezone.now()
     )
 
     neighbour = make_commitment(

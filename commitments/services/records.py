@@ -164,7 +164,7 @@ def _refresh_current_status(commitment: Commitment) -> None:
     latest = (
         StatusUpdate.objects.filter(commitment=commitment)
         .standing()
-        .order_by("-effective_on", "-recorded_at", "-id")
+        .latest_first()
         .first()
     )
     if latest is None:
