@@ -99,7 +99,7 @@ def _export_response(pieces, *, content_type: str, disposition: str, generated_a
 @require_safe
 def commitment_export_csv(request: HttpRequest):
     generated_at = timezone.now().astimezone(datetime.UTC)
-    rows = selectors.commitment_export_rows(commitment_filter(request.GET).qs)
+    rows = exports.commitment_rows(commitment_filter(request.GET).qs)
     return _export_response(
         exports.csv_pieces(rows, generated_at.isoformat()),
         content_type="text/csv; charset=utf-8",
@@ -112,17 +112,9 @@ def commitment_export_csv(request: HttpRequest):
 def commitment_export_json(request: HttpRequest):
     generated_at = timezone.now().astimezone(datetime.UTC)
     filterset = commitment_filter(request.GET)
-    queryset = filterset.qs  # validates the filters, for ``active`` and ``ignored``
-    header = {
-        "generated_at": generated_at.isoformat(),
-        "source": settings.SITE_URL + reverse("commitments:commitment_list"),
-        "filters": filterset.active,
-        "ignored_filters": [
-            {"name": item["name"], "reason": item["reason"]} for item in filterset.ignored
-        ],
-    }
+    rows = exports.commitment_rows(filterset.qs)  # validates the filters, for the header
     return _export_response(
-        exports.json_pieces(selectors.commitment_export_rows(queryset), header),
+        exports.json_pieces(rows, exports.json_header(filterset, generated_at)),
         content_type="application/json",
         disposition=f'inline; filename="{_export_name(generated_at, "json")}"',
         generated_at=generated_at,
