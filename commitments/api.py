@@ -28,8 +28,6 @@ from .schemas import (
     RevisionOut,
     SourceOut,
     TimelineOut,
-    actor_out,
-    indicator_out,
     timeline_event_out,
 )
 
@@ -162,12 +160,12 @@ def list_revisions(request, kind: str | None = Query(None, pattern="^(correction
 @api.get("/actors", response=responses(list[ActorOut], not_found=False), tags=["actors"])
 def list_actors(request):
     """Public actors: a role on a published commitment, or a statement about one."""
-    return [actor_out(a) for a in Actor.objects.public().order_by("name").select_related("parent")]
+    return list(Actor.objects.public().order_by("name").select_related("parent"))
 
 
 @api.get("/actors/{slug}", response=responses(ActorOut), tags=["actors"])
 def get_actor(request, slug: str):
-    return actor_out(get_object_or_404(Actor.objects.public().select_related("parent"), slug=slug))
+    return get_object_or_404(Actor.objects.public().select_related("parent"), slug=slug)
 
 
 @api.get("/sources", response=responses(list[SourceOut]), tags=["sources"])
@@ -186,4 +184,4 @@ def get_source(request, source_id: int):
     "/indicators", response=responses(list[IndicatorOut], not_found=False), tags=["indicators"]
 )
 def list_indicators(request):
-    return [indicator_out(indicator) for indicator in selectors.indicators_with_observations()]
+    return list(selectors.indicators_with_observations())

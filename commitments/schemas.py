@@ -30,7 +30,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 
 from .dates import iso_vague_date
-from .models import Actor, Commitment, Indicator, Revision, Source, Status
+from .models import Actor, Commitment, Indicator, Observation, Revision, Source, Status
 
 
 def absolute_url(path: str) -> str:
@@ -256,6 +256,8 @@ class TimelineOut(Schema):
 
 
 class ActorOut(Schema):
+    """An actor, from an ``Actor`` read with its parent (``select_related``)."""
+
     slug: str
     name: str
     kind: str
@@ -265,6 +267,14 @@ class ActorOut(Schema):
     description: str
     url: str
 
+    @staticmethod
+    def resolve_parent(obj: Actor) -> str | None:
+        return obj.parent.slug if obj.parent_id else None
+
+    @staticmethod
+    def resolve_url(obj: Actor) -> str:
+        return absolute_url(obj.get_absolute_url())
+
 
 class ObservationOut(Schema):
     date: str
@@ -272,8 +282,19 @@ class ObservationOut(Schema):
     source_id: int
     note: str
 
+    @staticmethod
+    def resolve_date(obj: Observation) -> str:
+        return iso_vague_date(obj.observed_on, obj.observed_precision)
+
+    @staticmethod
+    def resolve_value(obj: Observation) -> float:
+        return float(obj.value)
+
 
 class IndicatorOut(Schema):
+    """An indicator, from an ``Indicator`` read with its observations
+    (``selectors.indicators_with_observations``)."""
+
     slug: str
     name: str
     unit: str
@@ -281,6 +302,14 @@ class IndicatorOut(Schema):
     comparison_label: str
     comparison_value: float | None
     observations: list[ObservationOut]
+
+    @staticmethod
+    def resolve_comparison_value(obj: Indicator) -> float | None:
+        return None if obj.comparison_value is None else float(obj.comparison_value)
+
+    @staticmethod
+    def resolve_observations(obj: Indicator) -> list[Observation]:
+        return list(obj.observations.all())
 
 
 class ChangeOut(Schema):
@@ -353,8 +382,8 @@ class RevisionOut(Schema):
         return absolute_url(obj.public_url(shown[0])) if shown else ""
 
 
-# The records the API builds as dicts (timeline events mix three models; actors and
-# indicators carry derived values): each function returns its schema's fields.
+# A timeline event mixes three models (a status update and its corrections, a statement,
+# an observation): built as a dict of ``TimelineEventOut``'s fields.
 
 
 def _update_out(update, commitment: Commitment) -> dict:
@@ -399,38 +428,3 @@ def timeline_event_out(event, commitment: Commitment) -> dict:
     else:
         out.update(text=obj.note, indicator=obj.indicator.slug, value=float(obj.value))
     return out
-
-
-def actor_out(actor: Actor) -> dict:
-    return {
-        "slug": actor.slug,
-        "name": actor.name,
-        "kind": actor.kind,
-        "country": actor.country,
-        "role": actor.role,
-        "parent": actor.parent.slug if actor.parent_id else None,
-        "description": actor.description,
-        "url": absolute_url(actor.get_absolute_url()),
-    }
-
-
-def indicator_out(indicator: Indicator) -> dict:
-    return {
-        "slug": indicator.slug,
-        "name": indicator.name,
-        "unit": indicator.unit,
-        "description": indicator.description,
-        "comparison_label": indicator.comparison_label,
-        "comparison_value": float(indicator.comparison_value)
-        if indicator.comparison_value is not None
-        else None,
-        "observations": [
-            {
-                "date": iso_vague_date(o.observed_on, o.observed_precision),
-                "value": float(o.value),
-                "source_id": o.source_id,
-                "note": o.note,
-            }
-            for o in indicator.observations.all()
-        ],
-    }
