@@ -38,6 +38,14 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
 
 
+def commitment_path_prefix() -> str:
+    """A commitment page's path up to its slug ("/commitments/"), from its URL pattern:
+    outputs that list thousands of commitments add the slug and "/" instead of calling
+    ``reverse()`` for each."""
+    path = reverse("commitments:commitment_detail", kwargs={"slug": "slug"})
+    return path[: -len("slug/")]
+
+
 @dataclasses.dataclass(frozen=True)
 class _PerOutput:
     """What is the same for every commitment of one output and costs a look-up in the
@@ -49,9 +57,8 @@ class _PerOutput:
 
     @classmethod
     def now(cls) -> _PerOutput:
-        path = reverse("commitments:commitment_detail", kwargs={"slug": "slug"})
         return cls(
-            url_prefix=absolute_url(path[: -len("slug/")]),
+            url_prefix=absolute_url(commitment_path_prefix()),
             status_labels={value: str(label) for value, label in Status.choices},
         )
 
@@ -111,9 +118,13 @@ class _CommitmentValues(Schema):
         return [flag.plain_words() for flag in obj.open_flags]
 
 
+# A class's docstring is its description in /api/openapi.json: these notes for readers of
+# the code are comments, so the published description stays as it is.
+
+
 class CommitmentOut(_CommitmentValues):
-    """A commitment in the API, from a ``Commitment`` read by ``selectors`` (its roles with
-    their actors, its topics and ``open_flags`` prefetched)."""
+    # A commitment in the API, from a ``Commitment`` read by ``selectors`` (its roles with
+    # their actors, its topics and ``open_flags`` prefetched).
 
     slug: str
     title: str
@@ -256,7 +267,7 @@ class TimelineOut(Schema):
 
 
 class ActorOut(Schema):
-    """An actor, from an ``Actor`` read with its parent (``select_related``)."""
+    # An actor, from an ``Actor`` read with its parent (``select_related``).
 
     slug: str
     name: str
@@ -292,8 +303,8 @@ class ObservationOut(Schema):
 
 
 class IndicatorOut(Schema):
-    """An indicator, from an ``Indicator`` read with its observations
-    (``selectors.indicators_with_observations``)."""
+    # An indicator, from an ``Indicator`` read with its observations
+    # (``selectors.indicators_with_observations``).
 
     slug: str
     name: str
