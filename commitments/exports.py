@@ -74,23 +74,26 @@ class _Echo:
         return value
 
 
-def _csv_cell(value):
-    """Editors' words never start a formula in the reader's spreadsheet
-    (``spreadsheet_cell``); a list is joined with "; "."""
-    return spreadsheet_cell("; ".join(value) if isinstance(value, list) else value)
-
-
 def csv_pieces(rows: Iterable[dict], generated_at: str) -> Iterator[str]:
-    """The CSV: the header, then one line per row, each stamped with ``generated_at``."""
+    """The CSV: the header, then one line per row, each stamped with ``generated_at``.
+    Editors' words never start a formula in the reader's spreadsheet
+    (``spreadsheet_cell``); a list is joined with "; "."""
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     yield from _in_pieces(
-        writer.writerow([*map(_csv_cell, row.values()), generated_at]) for row in rows
+        writer.writerow(
+            [
+                spreadsheet_cell("; ".join(value) if isinstance(value, list) else value)
+                for value in row.values()
+            ]
+            + [generated_at]
+        )
+        for row in rows
     )
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
+#: ``json.dumps(value, ensure_ascii=False)``, without building an encoder for every row.
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def json_pieces(rows: Iterable[dict], header: dict) -> Iterator[str]:
