@@ -93,6 +93,7 @@ def secret_key_from(path: Path) -> str:
 SECRET_KEY = os.environ.get("SECRET_KEY") or secret_key_from(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+SITE_NAME = "Commitment Tracker"  # page titles, feeds, the API's title
 # The address `make run` serves (Procfile), and by default the public address too.
 WEB_HOST = os.environ.get("WEB_HOST") or "127.0.0.1"
 WEB_PORT = env_int("WEB_PORT", 8000)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
@@ -26,7 +26,6 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 
 from .dates import iso_vague_date
 from .models import (
@@ -148,16 +147,14 @@ EXPORT_CHUNK_SIZE = 2000
 
 def commitment_export_rows(
     queryset: QuerySet[Commitment], *, chunk_size: int = EXPORT_CHUNK_SIZE
-) -> Iterator[dict]:
-    """The exports' rows for ``queryset`` (already public, filtered and ordered), one plain
-    dict at a time, in constant memory: the commitments come from a server-side cursor
-    (``iterator``) and each chunk's actors, topics and open flags from three queries keyed
-    by the chunk's ids. No model instance per row, no URL resolving per row."""
+) -> Iterator[SimpleNamespace]:
+    """The exports' records for ``queryset`` (already public, filtered and ordered), one at
+    a time, in constant memory: the commitments' own values (by field name) come from a
+    server-side cursor (``iterator``) and each chunk's actor names by role, topic names and
+    open flags from three queries keyed by the chunk's ids. No model instance per
+    commitment; ``schemas.CommitmentRow`` turns a record into the exports' row."""
     from itertools import islice
 
-    url_prefix = reverse("commitments:commitment_detail", kwargs={"slug": "slug"})[: -len("slug/")]
-    url_prefix = settings.SITE_URL + url_prefix
-    labels = {value: str(label) for value, label in Status.choices}
     rows = (
         queryset.prefetch_related(None)
         .values(
@@ -202,23 +199,16 @@ def commitment_export_rows(
             .only("commitment_id", "reason", "since", "since_precision")
             .oldest_first()
         ):
-            open_flags[flag.commitment_id].append(flag.plain_words())
+            open_flags[flag.commitment_id].append(flag)
         for row in chunk:
             pk = row["pk"]
-            yield {
-                "title": row["title"],
-                "url": f"{url_prefix}{row['slug']}/",
-                "status": row["status"],
-                "status_label": labels.get(row["status"], row["status"]),
-                "status_since": iso_vague_date(row["status_since"], row["status_since_precision"]),
-                "made_on": iso_vague_date(row["made_on"], row["made_precision"]),
-                "made_by": made_by.get(pk, []),
-                "responsible": responsible.get(pk, []),
-                "topics": topics.get(pk, []),
-                "deadline": iso_vague_date(row["deadline"], row["deadline_precision"]),
-                "open_flags": open_flags.get(pk, []),
-                "summary": row["summary"],
-            }
+            yield SimpleNamespace(
+                **row,
+                made_by=made_by.get(pk, []),
+                responsible=responsible.get(pk, []),
+                topics=topics.get(pk, []),
+                open_flags=open_flags.get(pk, []),
+            )
 
 
 def public_commitment_or_404(slug: str) -> Commitment:
