@@ -516,10 +516,8 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        from django.conf import settings
-
         if self.value() == "yes":
-            return queryset.needs_attention(quiet_days=settings.STALL_AFTER_DAYS)
+            return queryset.needs_attention()
         return queryset
 
 

@@ -51,20 +51,20 @@ class CommitmentQuerySet(models.QuerySet):
 
         return self.exclude(status__in=FINAL_STATUSES)
 
-    def needs_attention(self, *, quiet_days: int):
-        """Flagged, or still open with no status change for ``quiet_days`` days (counted
-        from the current status's date, or from when it was made if nothing is logged)."""
-        import datetime
-
+    def needs_attention(self, *, today=None):
+        """Flagged (an open flag), or quiet too long by the flag job's own rule
+        (``quiet.quiet_too_long``: each commitment's own threshold, vague dates counted from
+        the end of their period), drafts included."""
         from django.utils import timezone
 
-        from .models import FINAL_STATUSES, Flag
+        from .models import Flag
+        from .quiet import quiet_too_long
 
-        cutoff = timezone.localdate() - datetime.timedelta(days=quiet_days)
-        quiet = ~Q(status__in=FINAL_STATUSES) & (
-            Q(status_since__lt=cutoff) | Q(status_since__isnull=True, made_on__lt=cutoff)
+        quiet = quiet_too_long(self.model.objects.all(), today=today or timezone.localdate())
+        return self.filter(
+            Exists(Flag.objects.open().filter(commitment=OuterRef("pk")))
+            | Exists(quiet.filter(pk=OuterRef("pk")))
         )
-        return self.filter(Exists(Flag.objects.open().filter(commitment=OuterRef("pk"))) | quiet)
 
     def with_status(self, *statuses):
         return self.filter(status__in=statuses)

@@ -118,6 +118,41 @@ def test_a_vague_date_counts_from_the_end_of_its_period(
     assert flag.plain_words() == "No recorded progress since July 2025"
 
 
+def test_the_admins_needs_attention_filter_and_the_flag_job_agree_on_quiet_too_long(
+    role_client, make_commitment, make_source, log_update, settings
+):
+    """"Quiet too long" is one rule: the admin's Needs attention filter shows exactly the
+    commitments the flag job flags for no recent progress, with each commitment's own
+    threshold and a vague date counted from the end of its period."""
+    today = timezone.localdate()
+    last_year_ended = D(today.year - 1, 12, 31)
+    # The site's limit ends exactly today for progress dated "last year" (its last day).
+    settings.STALL_AFTER_DAYS = (today - last_year_ended).days
+    quiet_days = settings.STALL_AFTER_DAYS
+    make_commitment(
+        title="Own short limit", made_on=today - datetime.timedelta(days=5), stall_after_days=2
+    )
+    make_commitment(
+        title="Own long limit",
+        made_on=today - datetime.timedelta(days=quiet_days + 5),
+        stall_after_days=quiet_days + 100,
+    )
+    vague = make_commitment(title="Last year, vaguely", made_on=D(today.year - 2, 1, 1))
+    log_update(
+        vague,
+        sources=[make_source()],
+        effective_on=D(today.year - 1, 1, 1),
+        effective_precision="year",
+    )
+
+    response = role_client("Editor").get("/admin/commitments/commitment/?attention=yes")
+    shown = {c.title for c in response.context["cl"].result_list}
+    flags_refresh(today=today)
+    flagged = set(open_flags(reason=NRP).values_list("commitment__title", flat=True))
+    assert flagged == {"Own short limit"}
+    assert shown == flagged
+
+
 @pytest.mark.parametrize("status", [Status.KEPT, Status.BROKEN])
 def test_final_statuses_are_never_flagged(make_commitment, make_source, log_update, status):
     commitment = make_commitment(made_on=D(2024, 1, 1), deadline=D(2024, 6, 1))
