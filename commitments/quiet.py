@@ -1,4 +1,4 @@
-""""Quiet too long": the one definition of a commitment with no recent progress.
+"""The one definition of "quiet too long", a commitment with no recent progress.
 
 A commitment is quiet too long when it is open (not in a final status) and its last
 recorded progress (its current status's date, ``status_since``; ``made_on`` when nothing

@@ -7,13 +7,10 @@ a message keyed by the field at fault, so nothing is half saved and the editor r
 One module per area; everything is importable from ``commitments.services``.
 """
 
+from .archiving import source_archive, source_archive_enqueue  # noqa: F401
 from .digest import editors_digest_send  # noqa: F401
 from .flags import flags_refresh  # noqa: F401
-from .links import (  # noqa: F401
-    source_archive,
-    source_archive_enqueue,
-    sources_check_links,
-)
+from .links import sources_check_links  # noqa: F401
 from .publishing import (  # noqa: F401
     commitment_publish,
     commitment_publish_errors,

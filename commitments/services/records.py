@@ -15,6 +15,7 @@ from django.utils import timezone
 from ..caching import lock_public_version
 from ..dates import DatePrecision, end_of_period, format_vague_date, start_of_period
 from ..models import Commitment, Source, Status, StatusUpdate
+from .archiving import source_archive_enqueue
 
 # Query parameters that track a reader rather than name a page.
 TRACKING_PARAMETERS = frozenset(
@@ -133,9 +134,7 @@ def source_get_or_create(
         raise
     if normalised:
         # Archived by the Wayback Machine once this transaction commits; never a failure
-        # the editor sees (see services/links.py).
-        from .links import source_archive_enqueue
-
+        # the editor sees (see services/archiving.py).
         source_archive_enqueue(source.pk)
     return source, True
 
