@@ -23,9 +23,8 @@ from .records import (  # noqa: F401
     source_description_errors,
     source_get_or_create,
     status_update_create,
+    status_update_create_once,
     status_update_errors,
-    status_update_log,
-    status_update_log_once,
 )
 from .review import flag_acknowledge, flag_resolve  # noqa: F401
 from .revisions import (  # noqa: F401

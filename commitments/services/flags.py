@@ -69,6 +69,14 @@ FLAG_COLUMNS = (
 )
 
 
+def _flag_values(*, since, precision, details) -> dict:
+    """What a rule annotates on each commitment meeting it: the flag's date, that date's
+    precision and its details (``details`` a plain string or an expression)."""
+    if isinstance(details, str):
+        details = Value(details, output_field=TextField())
+    return {"flag_since": since, "flag_since_precision": precision, "flag_details": details}
+
+
 def no_recent_progress_commitments(*, today: datetime.date) -> QuerySet:
     """Published and quiet too long (``quiet.quiet_too_long``); annotated with
     ``flag_since``, ``flag_since_precision`` and ``flag_details``."""
@@ -76,21 +84,23 @@ def no_recent_progress_commitments(*, today: datetime.date) -> QuerySet:
     return (
         quiet_too_long(Commitment.objects.published(), today=today)
         .annotate(
-            flag_since=since,
-            flag_since_precision=precision,
-            flag_details=Concat(
-                Value("No status update has been recorded for more than "),
-                Cast(quiet_threshold(), output_field=CharField()),
-                Case(
-                    When(
-                        stall_after_days__isnull=True,
-                        then=Value(" days, the site's limit for progress."),
+            **_flag_values(
+                since=since,
+                precision=precision,
+                details=Concat(
+                    Value("No status update has been recorded for more than "),
+                    Cast(quiet_threshold(), output_field=CharField()),
+                    Case(
+                        When(
+                            stall_after_days__isnull=True,
+                            then=Value(" days, the site's limit for progress."),
+                        ),
+                        default=Value(" days, this commitment's own limit for progress."),
+                        output_field=CharField(),
                     ),
-                    default=Value(" days, this commitment's own limit for progress."),
-                    output_field=CharField(),
+                    output_field=TextField(),
                 ),
-                output_field=TextField(),
-            ),
+            )
         )
         .order_by()
     )
@@ -105,12 +115,11 @@ def deadline_passed_commitments(*, today: datetime.date) -> QuerySet:
         .alias(deadline_end=EndOfPeriod(F("deadline"), F("deadline_precision")))
         .filter(deadline_end__lt=today)
         .annotate(
-            flag_since=F("deadline"),
-            flag_since_precision=F("deadline_precision"),
-            flag_details=Value(
-                "The deadline has passed and the commitment is not recorded as kept.",
-                output_field=TextField(),
-            ),
+            **_flag_values(
+                since=F("deadline"),
+                precision=F("deadline_precision"),
+                details="The deadline has passed and the commitment is not recorded as kept.",
+            )
         )
         .order_by()
     )
@@ -154,12 +163,12 @@ def sources_unavailable_commitments() -> QuerySet:
         .annotate(
             # The date of the current status: a new status resolves this flag and, if
             # its sources are unavailable too, raises a fresh one.
-            flag_since=F("status_since"),
-            flag_since_precision=F("status_since_precision"),
-            flag_details=Value(
-                "Every source cited for its current status has failed three link checks in a row.",
-                output_field=TextField(),
-            ),
+            **_flag_values(
+                since=F("status_since"),
+                precision=F("status_since_precision"),
+                details="Every source cited for its current status has failed three link "
+                "checks in a row.",
+            )
         )
         .order_by()
     )
