@@ -189,20 +189,22 @@ def _rule(reason: str, today: datetime.date) -> QuerySet:
 # --- Raise and resolve ------------------------------------------------------------------
 
 
+def _answered_by_hand(flags: QuerySet) -> QuerySet:
+    """Flags an editor resolved by hand: that observation is answered, and is not raised
+    again until the condition dates from something new."""
+    return flags.filter(resolved_by__isnull=False)
+
+
 def _to_raise(reason: str, today: datetime.date) -> QuerySet:
     """Commitments meeting the rule with no open flag for it, and not answered by hand."""
     flags = Flag.objects.filter(commitment=OuterRef("pk"), reason=reason)
     return (
         _rule(reason, today)
         .exclude(Exists(flags.open()))
-        # An editor who resolved this very observation by hand has answered it: it is not
-        # raised again until the condition dates from something new.
         .exclude(
             Exists(
-                flags.filter(
-                    resolved_by__isnull=False,
-                    since=OuterRef("flag_since"),
-                    since_precision=OuterRef("flag_since_precision"),
+                _answered_by_hand(flags).filter(
+                    since=OuterRef("flag_since"), since_precision=OuterRef("flag_since_precision")
                 )
             )
         )
@@ -332,7 +334,7 @@ def rule_flags_differ(*, reason: str, today: datetime.date) -> bool:
         .query.sql_with_params()
     )
     answered_sql, answered_params = (
-        flags.filter(resolved_by__isnull=False)
+        _answered_by_hand(flags)
         .values_list("commitment_id", "since", "since_precision")
         .query.sql_with_params()
     )
