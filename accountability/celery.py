@@ -1,4 +1,10 @@
-"""The Celery application. Settings come from Django's, under the ``CELERY_`` namespace."""
+"""The Celery application. Settings come from Django's, under the ``CELERY_`` namespace,
+and the tasks from each app's ``tasks.py``.
+
+Owns the app object only: no task, schedule or broker option lives here (the tasks are in
+``commitments/tasks.py``, the one beat schedule and the broker's timeouts in settings, and
+code that queues work goes through ``commitments/queueing.py``).
+"""
 
 import os
 

@@ -381,7 +381,7 @@ SNAPSHOT_EVERY_HOURS = env_float("SNAPSHOT_EVERY_HOURS", 24)
 ARCHIVE_SWEEP_EVERY_HOURS = env_float("ARCHIVE_SWEEP_EVERY_HOURS", 24)
 CELERY_BEAT_SCHEDULE: dict = {
     "flag-stalled-commitments": {
-        "task": "commitments.tasks.flag_stalled",
+        "task": "commitments.tasks.refresh_flags",
         "schedule": FLAG_STALLED_EVERY_HOURS * 60 * 60,
     },
     "check-sources": {

@@ -19,6 +19,7 @@ from functools import reduce
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, lookups
 
+from .quiet import quiet_too_long
 from .vocabulary import FINAL_STATUSES
 
 
@@ -74,10 +75,6 @@ class CommitmentQuerySet(AppQuerySet):
         """Published: the only commitments the public sees."""
         return self.filter(PUBLISHED)
 
-    def published(self):
-        """The same as ``public()`` (the flag job's name for it)."""
-        return self.public()
-
     def _open_flag_exists(self):
         return Exists(self._model("Flag").objects.open().filter(commitment=OuterRef("pk")))
 
@@ -91,20 +88,19 @@ class CommitmentQuerySet(AppQuerySet):
         """Not in a final status: something may still happen."""
         return self.filter(NOT_FINAL)
 
-    def needs_attention(self, *, quiet_days: int):
-        """Flagged, or still open with no status change for ``quiet_days`` days (counted
-        from the current status's date, or from when it was made if nothing is logged)."""
-        import datetime
-
+    def needs_attention(self, *, today=None):
+        """Flagged (an open flag), or quiet too long by the flag job's own rule
+        (``quiet.quiet_too_long``: each commitment's own threshold, vague dates counted from
+        the end of their period), drafts included."""
         from django.utils import timezone
 
         Flag = self._model("Flag")
 
-        cutoff = timezone.localdate() - datetime.timedelta(days=quiet_days)
-        quiet = ~Q(status__in=FINAL_STATUSES) & (
-            Q(status_since__lt=cutoff) | Q(status_since__isnull=True, made_on__lt=cutoff)
+        quiet = quiet_too_long(self.model.objects.all(), today=today or timezone.localdate())
+        return self.filter(
+            Exists(Flag.objects.open().filter(commitment=OuterRef("pk")))
+            | Exists(quiet.filter(pk=OuterRef("pk")))
         )
-        return self.filter(Exists(Flag.objects.open().filter(commitment=OuterRef("pk"))) | quiet)
 
     # The public pages' sort orders. Each ends in a unique column, so a page is a range;
     # the partial indexes in ``Commitment.Meta.indexes`` hold exactly these.
