@@ -475,7 +475,7 @@ def test_refresh_flags_on_the_seed_data(seeded, make_source, log_update, setting
     assert "No recent progress: 3 raised" in capsys.readouterr().out
 
     expected = set()
-    for commitment in Commitment.objects.published():
+    for commitment in Commitment.objects.public():
         since = commitment.status_since or commitment.made_on
         precision = commitment.status_since_precision if commitment.status_since else "day"
         stale = end_of_period(since, precision) + datetime.timedelta(days=90) < today

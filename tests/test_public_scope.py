@@ -268,7 +268,6 @@ def slugs(queryset, field="slug"):
 
 def test_commitment_public_is_published(scene):
     assert slugs(Commitment.objects.public()) == {"visible-promise", "neighbour-promise"}
-    assert slugs(Commitment.objects.published()) == slugs(Commitment.objects.public())
 
 
 def test_actor_public_has_a_role_on_or_speaks_about_a_published_commitment(
