@@ -245,7 +245,7 @@ def sitemap_locations(client) -> list[str]:
 def test_sitemap_lists_published_pages(client, seeded, make_commitment):
     draft = make_commitment(published=False)
     locations = set(sitemap_locations(client))
-    for commitment in Commitment.objects.published():
+    for commitment in Commitment.objects.public():
         assert f"http://testserver{commitment.get_absolute_url()}" in locations
     assert f"http://testserver{draft.get_absolute_url()}" not in locations
     assert "http://testserver/actors/keir-starmer/" in locations
