@@ -1,8 +1,11 @@
-"""The Celery application. Settings come from Django's, under the ``CELERY_`` namespace.
+"""The Celery application. Settings come from Django's, under the ``CELERY_`` namespace,
+and the tasks from each app's ``tasks.py``.
 
-Owns the app and what it needs before its first message: the filesystem broker's folders
-(the embedded default, under ``VAR_DIR/broker``), made once the app reads its settings,
-not when the settings are imported. Must hold no task and no setting of its own.
+Owns the app object, and the filesystem broker's folders (the embedded default, under
+``VAR_DIR/broker``), made when the app first reads its settings rather than when the
+settings are imported. No task, schedule or broker option lives here (the tasks are in
+``commitments/tasks.py``, the one beat schedule and the broker's timeouts in settings, and
+code that queues work goes through ``commitments/queueing.py``).
 """
 
 import os

@@ -139,7 +139,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: it stores the final answer (cookies and all) and a hit skips the rest.
+    # Outermost: a request still waiting on the database past its deadline has its
+    # connection cut (a frozen server), so it fails fast instead of hanging.
+    "commitments.middleware.DatabaseDeadlineMiddleware",
+    # Then the page cache: it stores the final answer (cookies and all) and a hit skips the rest.
     "commitments.caching.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "accountability.headers.PermissionsPolicyMiddleware",
@@ -305,7 +308,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SITE
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
 # Preloading is a deliberate, hard-to-undo choice per domain: off unless asked for, and the
 # deploy check's reminder about it is silenced while it is off.
-SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# models.W040: SQLite has no INCLUDE; it builds the flag job's covering indexes without it.
+SILENCED_SYSTEM_CHECKS = ([] if SECURE_HSTS_PRELOAD else ["security.W021"]) + ["models.W040"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -387,7 +391,7 @@ SNAPSHOT_EVERY_HOURS = env.positive("SNAPSHOT_EVERY_HOURS", 24)
 ARCHIVE_SWEEP_EVERY_HOURS = env.positive("ARCHIVE_SWEEP_EVERY_HOURS", 24)
 CELERY_BEAT_SCHEDULE: dict = {
     "flag-stalled-commitments": {
-        "task": "commitments.tasks.flag_stalled",
+        "task": "commitments.tasks.refresh_flags",
         "schedule": FLAG_STALLED_EVERY_HOURS * 60 * 60,
     },
     "check-sources": {
@@ -446,6 +450,10 @@ WAYBACK_MAX_ATTEMPTS = env.int("WAYBACK_MAX_ATTEMPTS", 6)
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", 5)
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", 15000)
 DB_JOB_STATEMENT_TIMEOUT_MS = env.int("DB_JOB_STATEMENT_TIMEOUT_MS", 0)
+# A web request that still waits on the database after DB_REQUEST_DEADLINE_SECONDS has its
+# connection cut and answers 503 (a server frozen under an open connection answers
+# nothing, and neither timeout above fires; commitments/db_watchdog.py).
+DB_REQUEST_DEADLINE_SECONDS = env.positive("DB_REQUEST_DEADLINE_SECONDS", 20)
 _command = Path(sys.argv[0]).name if sys.argv else ""
 RUNS_JOBS = (_command == "manage.py" and sys.argv[1:2] != ["runserver"]) or (
     _command == "celery" or sys.argv[0].endswith(os.path.join("celery", "__main__.py"))

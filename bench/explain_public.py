@@ -77,12 +77,10 @@ def old_search(text: str):
         .filter(document=query, commitments__isnull=False)
         .values("commitments")
     )
-    from commitments.filters import Sort
-
     return (
         selectors.public_commitments()
         .filter(Q(pk__in=by_commitment) | Q(pk__in=by_statement))
-        .order_by(*Sort.ORDERING[Sort.CHANGED])
+        .recently_changed_first()
     )
 
 

@@ -147,7 +147,7 @@ def build_database(size: str, env: dict) -> None:
                         conn.execute(statement, {"n": int(size)})
             conn.execute("VACUUM ANALYZE")
             print(f"  generated {int(size):,} commitments in {time.perf_counter() - start:.1f} s")
-    run(PYTHON, "manage.py", "flag_stalled", env=env, stdout=subprocess.DEVNULL)
+    run(PYTHON, "manage.py", "refresh_flags", env=env, stdout=subprocess.DEVNULL)
 
 
 def web_command() -> str:

@@ -451,10 +451,8 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        from django.conf import settings
-
         if self.value() == "yes":
-            return queryset.needs_attention(quiet_days=settings.STALL_AFTER_DAYS)
+            return queryset.needs_attention()
         return queryset
 
 
@@ -783,7 +781,7 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         described = form.new_source()
-        created, recorded = services.status_update_log_once(
+        created, recorded = services.status_update_create_once(
             idempotency_key=data.get("form_token"),
             commitment=data["commitment"],
             status=data["status"],

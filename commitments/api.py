@@ -5,6 +5,10 @@ API is read-only (no serializers for writes, no browsable forms needed), and nin
 the OpenAPI description from the same typed schemas that shape the responses, so the
 description cannot drift from the output. Every read goes through ``selectors`` and
 ``filters``: the API sees exactly what the public pages see.
+
+Owns: the routes, their parameters, pagination and error answers. Must not define what a
+record looks like as data (``schemas``, shared with the exports) or what is public
+(``selectors``).
 """
 
 from django.conf import settings
@@ -15,13 +19,20 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from . import selectors
-from .context_processors import SITE_NAME
-from .dates import iso_vague_date
 from .filters import commitment_filter
-from .models import Actor, Commitment, Revision, Source
+from .models import Actor, Source
+from .schemas import (
+    ActorOut,
+    CommitmentOut,
+    IndicatorOut,
+    RevisionOut,
+    SourceOut,
+    TimelineOut,
+    timeline_event_out,
+)
 
 api = NinjaAPI(
-    title=f"{SITE_NAME} API",
+    title=f"{settings.SITE_NAME} API",
     version="1",
     description=(
         "Read-only. Published commitments only. Dates are ISO 8601 at the precision they "
@@ -87,223 +98,6 @@ class Pages(PageNumberPagination):
         return out
 
 
-class ActorRef(Schema):
-    slug: str
-    name: str
-    role: str
-
-
-class TopicRef(Schema):
-    slug: str
-    name: str
-
-
-class CommitmentOut(Schema):
-    slug: str
-    title: str
-    url: str
-    summary: str
-    original_wording: str
-    status: str
-    status_label: str
-    status_since: str | None
-    made_on: str
-    made_where: str
-    made_in_source_id: int | None
-    deadline: str | None
-    actors: list[ActorRef]
-    topics: list[TopicRef]
-    open_flags: list[str]
-
-    @staticmethod
-    def resolve_url(obj: Commitment) -> str:
-        return _absolute(obj.get_absolute_url())
-
-    @staticmethod
-    def resolve_status_label(obj: Commitment) -> str:
-        return str(obj.get_status_display())
-
-    @staticmethod
-    def resolve_status_since(obj: Commitment) -> str | None:
-        return iso_vague_date(obj.status_since, obj.status_since_precision) or None
-
-    @staticmethod
-    def resolve_made_on(obj: Commitment) -> str:
-        return iso_vague_date(obj.made_on, obj.made_precision)
-
-    @staticmethod
-    def resolve_made_in_source_id(obj: Commitment) -> int | None:
-        return obj.made_in_id
-
-    @staticmethod
-    def resolve_deadline(obj: Commitment) -> str | None:
-        return iso_vague_date(obj.deadline, obj.deadline_precision) or None
-
-    @staticmethod
-    def resolve_actors(obj: Commitment) -> list[dict]:
-        return [
-            {"slug": role.actor.slug, "name": role.actor.name, "role": role.role}
-            for role in obj.roles.all()
-        ]
-
-    @staticmethod
-    def resolve_topics(obj: Commitment) -> list[dict]:
-        return [{"slug": t.slug, "name": t.name} for t in obj.topics.all()]
-
-    @staticmethod
-    def resolve_open_flags(obj: Commitment) -> list[str]:
-        return [flag.plain_words() for flag in obj.open_flags]
-
-
-class SourceOut(Schema):
-    id: int
-    url: str | None
-    title: str
-    outlet: str
-    author: str
-    published_on: str | None
-    kind: str
-    language: str
-    archive_url: str
-    link_status: str
-
-    @staticmethod
-    def resolve_published_on(obj: Source) -> str | None:
-        return iso_vague_date(obj.published_on, obj.published_precision) or None
-
-
-class CorrectionOut(Schema):
-    id: int
-    url: str
-    status: str
-    status_label: str
-    date: str
-    description: str
-    correction_note: str
-    sources: list[SourceOut]
-
-
-class TimelineEventOut(Schema):
-    kind: str
-    id: int
-    anchor: str
-    url: str
-    date: str
-    status: str | None
-    status_label: str | None
-    text: str
-    said_by: str | None
-    indicator: str | None
-    value: float | None
-    sources: list[SourceOut]
-    corrections: list[CorrectionOut]
-
-
-class TimelineOut(Schema):
-    commitment: str
-    page: int
-    has_earlier: bool
-    events: list[TimelineEventOut]
-
-
-class ActorOut(Schema):
-    slug: str
-    name: str
-    kind: str
-    country: str
-    role: str
-    parent: str | None
-    description: str
-    url: str
-
-
-class ObservationOut(Schema):
-    date: str
-    value: float
-    source_id: int
-    note: str
-
-
-class IndicatorOut(Schema):
-    slug: str
-    name: str
-    unit: str
-    description: str
-    comparison_label: str
-    comparison_value: float | None
-    observations: list[ObservationOut]
-
-
-class ChangeOut(Schema):
-    field: str
-    label: str
-    before: str = Field(..., description="What it said before, as the page showed it.")
-    after: str = Field(..., description="What it says now.")
-
-
-class RevisionOut(Schema):
-    """A change to published text (not a status update): what it said before, what it says
-    now, why, and the roles that proposed and applied it."""
-
-    id: int
-    kind: str = Field(..., description="correction, or minor (spelling, formatting)")
-    kind_label: str
-    record: str = Field(..., description="What was changed, e.g. a quote or a source.")
-    record_type: str
-    reason: str
-    changes: list[ChangeOut]
-    proposed_by_role: str
-    applied_by_role: str
-    applied_at: str
-    commitments: list[str] = Field(..., description="Slugs of the commitments that show it.")
-    url: str
-
-    @staticmethod
-    def resolve_kind_label(obj: Revision) -> str:
-        return str(obj.public_kind_label)
-
-    @staticmethod
-    def resolve_record(obj: Revision) -> str:
-        return obj.object_label
-
-    @staticmethod
-    def resolve_record_type(obj: Revision) -> str:
-        return obj.object_label.split(":")[0].split(" by ")[0]
-
-    @staticmethod
-    def resolve_changes(obj: Revision) -> list[dict]:
-        return [
-            {
-                "field": c["field"],
-                "label": c["label"],
-                "before": c["before_text"],
-                "after": c["after_text"],
-            }
-            for c in obj.changes
-        ]
-
-    @staticmethod
-    def resolve_proposed_by_role(obj: Revision) -> str:
-        return obj.proposed_role
-
-    @staticmethod
-    def resolve_applied_by_role(obj: Revision) -> str:
-        return obj.decided_role
-
-    @staticmethod
-    def resolve_applied_at(obj: Revision) -> str:
-        return obj.decided_at.isoformat()
-
-    @staticmethod
-    def resolve_commitments(obj: Revision) -> list[str]:
-        return [c.slug for c in obj.commitments.all()]
-
-    @staticmethod
-    def resolve_url(obj: Revision) -> str:
-        shown = list(obj.commitments.all())
-        return _absolute(obj.public_url(shown[0])) if shown else ""
-
-
 class CommitmentFilters(Schema):
     q: str | None = None
     status: str | None = None
@@ -313,67 +107,6 @@ class CommitmentFilters(Schema):
     made_from: str | None = None
     made_to: str | None = None
     sort: str | None = None
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL + path
-
-
-def _update_out(update, commitment: Commitment) -> dict:
-    return {
-        "id": update.pk,
-        "url": _absolute(f"{commitment.get_absolute_url()}#update-{update.pk}"),
-        "status": update.status,
-        "status_label": str(update.get_status_display()),
-        "date": iso_vague_date(update.effective_on, update.effective_precision),
-        "description": update.description,
-        "correction_note": update.correction_note,
-        "sources": list(update.sources.all()),
-    }
-
-
-def timeline_event_out(event, commitment: Commitment) -> dict:
-    obj = event.obj
-    out = {
-        "kind": event.kind,
-        "id": obj.pk,
-        "anchor": event.anchor,
-        "url": _absolute(f"{commitment.get_absolute_url()}#{event.anchor}"),
-        "date": event.date_iso,
-        "status": None,
-        "status_label": None,
-        "text": "",
-        "said_by": None,
-        "indicator": None,
-        "value": None,
-        "sources": event.sources,
-        "corrections": [],
-    }
-    if event.kind == "update":
-        out.update(
-            status=obj.status,
-            status_label=str(obj.get_status_display()),
-            text=obj.description,
-            corrections=[_update_out(c, commitment) for c in obj.chain],
-        )
-    elif event.kind == "statement":
-        out.update(text=obj.text, said_by=obj.attribution)
-    else:
-        out.update(text=obj.note, indicator=obj.indicator.slug, value=float(obj.value))
-    return out
-
-
-def actor_out(actor: Actor) -> dict:
-    return {
-        "slug": actor.slug,
-        "name": actor.name,
-        "kind": actor.kind,
-        "country": actor.country,
-        "role": actor.role,
-        "parent": actor.parent.slug if actor.parent_id else None,
-        "description": actor.description,
-        "url": _absolute(actor.get_absolute_url()),
-    }
 
 
 @api.get("/commitments", response=responses(list[CommitmentOut]), tags=["commitments"])
@@ -427,12 +160,12 @@ def list_revisions(request, kind: str | None = Query(None, pattern="^(correction
 @api.get("/actors", response=responses(list[ActorOut], not_found=False), tags=["actors"])
 def list_actors(request):
     """Public actors: a role on a published commitment, or a statement about one."""
-    return [actor_out(a) for a in Actor.objects.public().order_by("name").select_related("parent")]
+    return list(Actor.objects.public().order_by("name").select_related("parent"))
 
 
 @api.get("/actors/{slug}", response=responses(ActorOut), tags=["actors"])
 def get_actor(request, slug: str):
-    return actor_out(get_object_or_404(Actor.objects.public().select_related("parent"), slug=slug))
+    return get_object_or_404(Actor.objects.public().select_related("parent"), slug=slug)
 
 
 @api.get("/sources", response=responses(list[SourceOut]), tags=["sources"])
@@ -451,25 +184,4 @@ def get_source(request, source_id: int):
     "/indicators", response=responses(list[IndicatorOut], not_found=False), tags=["indicators"]
 )
 def list_indicators(request):
-    return [
-        {
-            "slug": indicator.slug,
-            "name": indicator.name,
-            "unit": indicator.unit,
-            "description": indicator.description,
-            "comparison_label": indicator.comparison_label,
-            "comparison_value": float(indicator.comparison_value)
-            if indicator.comparison_value is not None
-            else None,
-            "observations": [
-                {
-                    "date": iso_vague_date(o.observed_on, o.observed_precision),
-                    "value": float(o.value),
-                    "source_id": o.source_id,
-                    "note": o.note,
-                }
-                for o in indicator.observations.all()
-            ],
-        }
-        for indicator in selectors.indicators_with_observations()
-    ]
+    return list(selectors.indicators_with_observations())

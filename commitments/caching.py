@@ -29,10 +29,11 @@ import datetime
 import hashlib
 import logging
 import time
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import (
     get_cache_key,
@@ -43,6 +44,8 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date
 from django.utils.translation import get_language
+
+from .middleware import database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -71,18 +74,45 @@ class _Memo:
 
 _memo = _Memo()
 
+#: The version a public request read first, kept for the rest of that request: its ETag,
+#: its cache key and what it renders (``per_version``) agree, at one query a request.
+_pinned: ContextVar[tuple[int, datetime.datetime] | None] = ContextVar("pinned", default=None)
+
 
 def public_version() -> tuple[int, datetime.datetime] | None:
     """The current public version and when it last changed; None when the row is missing
     (a database just emptied: nothing is cached until the next write creates it)."""
     from .models import PublicVersion
 
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     seconds = settings.PUBLIC_VERSION_SECONDS
     now = time.monotonic()
     if seconds > 0 and _memo.value is not None and now - _memo.read_at < seconds:
         return _memo.value
     value = PublicVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
     _memo.value, _memo.read_at = value, now
+    return value
+
+
+_by_version: dict[str, tuple[tuple, object]] = {}
+
+
+def per_version(key: str, compute):
+    """``compute()`` once per public version in this process, then its value until the
+    next public write: for what every page shows the same way whoever asks (the list's
+    actor and topic menus), so a page that is not cached still skips rebuilding it.
+    The version's number and time together are the key, so a rolled-back write (a test's
+    transaction) never serves another write's value."""
+    version = public_version()
+    if version is None:
+        return compute()
+    hit = _by_version.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    value = compute()
+    _by_version[key] = (version, value)
     return value
 
 
@@ -199,12 +229,21 @@ class PublicCacheMiddleware:
 
         try:
             current = public_version()
+        except (OperationalError, InterfaceError) as exc:
+            # Down or frozen: the plain 503 now, rather than a second wait for the same
+            # database in the view below.
+            return database_unavailable(request, exc)
         except DatabaseError:
-            # Down or frozen: no cache; the view below meets the same error and answers
-            # 503 (``DatabaseUnavailableMiddleware``).
-            current = None
+            current = None  # e.g. not migrated yet: no cache, the view decides
         if current is None:
             return self.get_response(request)
+        token = _pinned.set(current)
+        try:
+            return self._answer(request, current)
+        finally:
+            _pinned.reset(token)
+
+    def _answer(self, request: HttpRequest, current: tuple) -> HttpResponse:
         version, changed_at = current
         etag = etag_for(request, version)
         last_modified = int(changed_at.timestamp())

@@ -1,19 +1,23 @@
 """Atom feeds: the site's recent status changes and corrections, and one per commitment.
 
 An entry is a status update (a step, or a correction to one) or a correction to published
-text (a ``Revision`` of kind correction); minor edits stay on the change history."""
+text (a ``Revision`` of kind correction); minor edits stay on the change history.
+
+Owns: the feeds' titles, links and entry order. Must not decide what is public (it reads
+``selectors.feed_entries``) or hold site-level names (``settings.SITE_NAME``).
+"""
 
 from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from . import selectors
-from .context_processors import SITE_NAME
 from .models import Revision, StatusUpdate
 
 FEED_LENGTH = 50
@@ -72,11 +76,13 @@ class _StatusUpdateFeed(Feed):
         return self.item_pubdate(item)
 
     def item_author_name(self, item) -> str:
-        return SITE_NAME
+        return settings.SITE_NAME
 
 
 class RecentChangesFeed(_StatusUpdateFeed):
-    title = f"{SITE_NAME}: recent status changes and corrections"
+    def title(self) -> str:
+        return f"{settings.SITE_NAME}: recent status changes and corrections"
+
     subtitle = (
         "Every step recorded on a published commitment, and every correction to published "
         "text, newest first, with sources and what it said before."

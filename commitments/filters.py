@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef
-from django.utils.html import format_html, format_html_join
+from django.db.models import Exists, OuterRef
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
+from .caching import per_version
 from .models import Actor, Commitment, CommitmentActor, Status, Topic
 
 
@@ -25,10 +27,11 @@ class Sort:
         (MADE, _("Date made, newest first")),
         (DEADLINE, _("Deadline, soonest first")),
     ]
+    #: Each sort's ``CommitmentQuerySet`` method, where the order itself is defined.
     ORDERING = {
-        CHANGED: [F("status_since").desc(nulls_last=True), "title", "pk"],
-        MADE: ["-made_on", "title", "pk"],
-        DEADLINE: [F("deadline").asc(nulls_last=True), "title", "pk"],
+        CHANGED: "recently_changed_first",
+        MADE: "newest_made_first",
+        DEADLINE: "soonest_deadline_first",
     }
 
 
@@ -48,21 +51,24 @@ class QuickSelect(forms.Select):
         return format_html_join("", "{}", ((item,) for item in written))
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '\n  <option value="{}"{}>{}</option>',
-            (
-                (option["value"], self._attrs(option["attrs"]), option["label"])
-                for _group, choices, _index in widget["optgroups"]
-                for option in choices
-            ),
-        )
+        # A flat menu: one pass over the choices, one escaped string per option, the first
+        # option whose value is the chosen one selected (as Django's Select does).
+        chosen = set(self.format_value(value))
+        options = []
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            selected = option_value in chosen
+            if selected:
+                chosen = set()
+            options.append(
+                f'\n  <option value="{escape(option_value)}"'
+                f'{" selected" if selected else ""}>{escape(label)}</option>'
+            )
         return format_html(
             '<select name="{}"{}>{}\n</select>',
-            widget["name"],
-            self._attrs(widget["attrs"]),
-            options,
+            name,
+            self._attrs(self.build_attrs(self.attrs, attrs)),
+            mark_safe("".join(options)),  # each piece escaped above
         )
 
 
@@ -120,6 +126,22 @@ class CommitmentFilter(django_filters.FilterSet):
         widget=QuickSelect,
     )
 
+    #: The menus built from the database: the same for every reader until the next public
+    #: write, so built once per public version in each process (``per_version``), not
+    #: on every page.
+    MENUS = ("actor", "topic")
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(self, "_menus_ready", False):
+            self._menus_ready = True
+            for name in self.MENUS:
+                field = form.fields[name]
+                menu = per_version(f"filter-menu:{name}", lambda field=field: _menu(field))
+                field.widget.choices = [("", field.empty_label), *menu]
+        return form
+
     def search(self, queryset, name, value):
         return selectors.search_commitments(queryset, value)
 
@@ -148,7 +170,7 @@ class CommitmentFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         sort = self.form.cleaned_data.get("sort") or Sort.CHANGED
-        return queryset.order_by(*Sort.ORDERING[sort])
+        return getattr(queryset, Sort.ORDERING[sort])()
 
     @property
     def ignored(self) -> list[dict]:
@@ -169,6 +191,15 @@ class CommitmentFilter(django_filters.FilterSet):
             for name in self.filters
             if valid.get(name) not in (None, "") and self.data.get(name)
         }
+
+
+def _menu(field: forms.ModelChoiceField) -> list[tuple[str, str]]:
+    """A model menu's options as plain (value, label) pairs, from the field's own queryset
+    and labels, so the menu offers exactly what the filter accepts."""
+    return [
+        (getattr(obj, field.to_field_name), field.label_from_instance(obj))
+        for obj in field.queryset
+    ]
 
 
 def commitment_filter(data) -> CommitmentFilter:

@@ -7,8 +7,11 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote_to_bytes
 
-from django.db import InterfaceError, OperationalError
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+
+from .db_watchdog import Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,27 @@ again in a minute.</p>
 RETRY_AFTER_SECONDS = 30
 
 
+class DatabaseDeadlineMiddleware:
+    """First of all: a request still waiting on the database after
+    ``DB_REQUEST_DEADLINE_SECONDS`` has its connection cut (``db_watchdog``), so a server
+    frozen under an open connection fails the request fast (the 503 below) instead of
+    holding it, and its worker, for ever."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        seconds = settings.DB_REQUEST_DEADLINE_SECONDS
+        self.watchdog = Watchdog(seconds) if seconds > 0 else None
+
+    def __call__(self, request):
+        if self.watchdog is None:
+            return self.get_response(request)
+        token = self.watchdog.arm(connections[DEFAULT_DB_ALIAS])
+        try:
+            return self.get_response(request)
+        finally:
+            self.watchdog.disarm(token)
+
+
 class DatabaseUnavailableMiddleware:
     """A database that is down, frozen (the connect timeout expired) or too slow (the
     statement timeout cancelled a query) gives a fast, plain 503 with ``Retry-After``,
@@ -87,21 +111,27 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        logger.error(
-            "Database unavailable for %s %s: %s: %s",
-            request.method,
-            request.path,
-            type(exception).__name__,
-            exception,
+        return database_unavailable(request, exception)
+
+
+def database_unavailable(request, exception: Exception) -> HttpResponse:
+    """The plain 503 for a request that met an unavailable database (logged): JSON under
+    the API, a small static page elsewhere, with ``Retry-After`` and never cached."""
+    logger.error(
+        "Database unavailable for %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(exception).__name__,
+        exception,
+    )
+    if request.path_info.startswith(API_PREFIX):
+        response = JsonResponse(
+            {"detail": "The database is unavailable; try again shortly."}, status=503
         )
-        if request.path_info.startswith(API_PREFIX):
-            response = JsonResponse(
-                {"detail": "The database is unavailable; try again shortly."}, status=503
-            )
-        else:
-            response = HttpResponse(
-                DATABASE_UNAVAILABLE_HTML, status=503, content_type="text/html; charset=utf-8"
-            )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        response["Cache-Control"] = "no-store"
-        return response
+    else:
+        response = HttpResponse(
+            DATABASE_UNAVAILABLE_HTML, status=503, content_type="text/html; charset=utf-8"
+        )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response

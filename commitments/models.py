@@ -1,9 +1,14 @@
 """The domain: who promised what, where and when, and what has happened since.
 
-Rules that must always hold are database constraints, each named, and mirrored in
-``clean()`` so an editor reads a sentence rather than an IntegrityError. Rules about how
-records are written (a status update needs a source, the current status follows the
-latest update) live in ``services.py``.
+Owns the tables: fields, named constraints (mirrored in ``clean()`` so an editor reads a
+sentence rather than an IntegrityError), indexes and the ranges editors may type. Each
+model's reads are its QuerySet in ``querysets.py`` (what is public, named orderings); the
+choices (statuses, flag reasons, actor roles) are in ``vocabulary.py`` and re-exported
+here.
+
+Must not hold rules about how records are written (a status update needs a source, the
+current status follows the latest update): those live in ``services/``. ``save()`` fills
+derived fields, nothing more.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from simple_history.models import HistoricalRecords
 
 from .dates import DatePrecision, format_vague_date, start_of_period
 from .querysets import (
+    NOT_FINAL,
+    OPEN_FLAG,
+    PUBLISHED,
     ActorQuerySet,
     CommitmentQuerySet,
     FlagQuerySet,
@@ -36,20 +44,7 @@ from .querysets import (
     TopicQuerySet,
 )
 from .safety import WEB_ADDRESS_REGEX
-
-
-class Status(models.TextChoices):
-    NOT_STARTED = "not_started", _("Not started")
-    IN_PROGRESS = "in_progress", _("In progress")
-    STALLED = "stalled", _("Stalled")
-    PARTIALLY_KEPT = "partially_kept", _("Partly kept")
-    KEPT = "kept", _("Kept")
-    BROKEN = "broken", _("Broken")
-    UNCLEAR = "unclear", _("Unclear")
-
-
-#: Statuses after which nothing more is expected: the stall job leaves these alone.
-FINAL_STATUSES = (Status.KEPT, Status.BROKEN)
+from .vocabulary import FINAL_STATUSES, ActorRole, FlagReason, Status  # noqa: F401 (re-exported)
 
 
 def precision_field(verbose_name):
@@ -59,6 +54,19 @@ def precision_field(verbose_name):
         choices=DatePrecision,
         default=DatePrecision.DAY,
         help_text=_("How precisely the date is known. A month or a year is shown as such."),
+    )
+
+
+def user_field(verbose_name=None):
+    """Who did something (published, recorded, acknowledged, ...): kept as empty when the
+    account is deleted, with no reverse accessor on the user."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
 
@@ -99,46 +107,50 @@ STALL_AFTER_DAYS_MAX = 3650
 FIGURE_LIMIT = Decimal("1000000000000")
 
 
+def _range_validators(low, high, *, too_low, too_high, label) -> list:
+    """A field's bounds as form-level validators whose messages name the field."""
+    return [
+        MinValueValidator(low, message=format_lazy(too_low, label=label)),
+        MaxValueValidator(high, message=format_lazy(too_high, label=label)),
+    ]
+
+
+def _range_constraint(field: str, within: Q, name: str, message, label, *, nullable: bool):
+    """A named CHECK holding ``field`` ``within`` its range (or NULL, if ``nullable``)."""
+    return models.CheckConstraint(
+        condition=(Q(**{f"{field}__isnull": True}) | within) if nullable else within,
+        name=name,
+        violation_error_code="out_of_range",
+        violation_error_message=format_lazy(message, label=label),
+    )
+
+
 def date_range_validators(label: str) -> list:
     """Validators refusing a date before 1900 or after 2200, naming the field."""
-    return [
-        MinValueValidator(
-            EARLIEST_DATE,
-            message=format_lazy(_("{label} cannot be before 1 January 1900."), label=label),
-        ),
-        MaxValueValidator(
-            LATEST_DATE,
-            message=format_lazy(_("{label} cannot be after 31 December 2200."), label=label),
-        ),
-    ]
+    return _range_validators(
+        EARLIEST_DATE,
+        LATEST_DATE,
+        too_low=_("{label} cannot be before 1 January 1900."),
+        too_high=_("{label} cannot be after 31 December 2200."),
+        label=label,
+    )
 
 
 def date_range_constraint(field: str, name: str, label: str, *, nullable: bool):
     """A named CHECK holding ``field`` between 1900-01-01 and 2200-12-31."""
     within = Q(**{f"{field}__gte": EARLIEST_DATE, f"{field}__lte": LATEST_DATE})
-    return models.CheckConstraint(
-        condition=(Q(**{f"{field}__isnull": True}) | within) if nullable else within,
-        name=name,
-        violation_error_code="out_of_range",
-        violation_error_message=format_lazy(
-            _("{label} must be between 1900 and 2200."), label=label
-        ),
-    )
+    message = _("{label} must be between 1900 and 2200.")
+    return _range_constraint(field, within, name, message, label, nullable=nullable)
 
 
 def figure_validators(label: str) -> list:
-    return [
-        MinValueValidator(
-            -FIGURE_LIMIT + Decimal("0.01"),
-            message=format_lazy(
-                _("{label} must be more than minus one trillion (-10^12)."), label=label
-            ),
-        ),
-        MaxValueValidator(
-            FIGURE_LIMIT - Decimal("0.01"),
-            message=format_lazy(_("{label} must be less than one trillion (10^12)."), label=label),
-        ),
-    ]
+    return _range_validators(
+        -FIGURE_LIMIT + Decimal("0.01"),
+        FIGURE_LIMIT - Decimal("0.01"),
+        too_low=_("{label} must be more than minus one trillion (-10^12)."),
+        too_high=_("{label} must be less than one trillion (10^12)."),
+        label=label,
+    )
 
 
 class FigureField(models.DecimalField):
@@ -159,14 +171,8 @@ class FigureField(models.DecimalField):
 
 def figure_constraint(field: str, name: str, label: str, *, nullable: bool):
     within = Q(**{f"{field}__gt": -FIGURE_LIMIT, f"{field}__lt": FIGURE_LIMIT})
-    return models.CheckConstraint(
-        condition=(Q(**{f"{field}__isnull": True}) | within) if nullable else within,
-        name=name,
-        violation_error_code="out_of_range",
-        violation_error_message=format_lazy(
-            _("{label} must lie between -10^12 and 10^12."), label=label
-        ),
-    )
+    message = _("{label} must lie between -10^12 and 10^12.")
+    return _range_constraint(field, within, name, message, label, nullable=nullable)
 
 
 def _years_ahead(day: datetime.date, years: int) -> datetime.date:
@@ -483,14 +489,7 @@ class Commitment(VagueDateMixin, models.Model):
     )
     is_published = models.BooleanField(_("published"), default=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("published by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    published_by = user_field(_("published by"))
     related = models.ManyToManyField(
         "self",
         through="CommitmentRelation",
@@ -554,7 +553,7 @@ class Commitment(VagueDateMixin, models.Model):
                 "title",
                 "id",
                 name="commitment_pub_changed",
-                condition=Q(is_published=True),
+                condition=PUBLISHED,
             ),
             NullsLastIndex(
                 "status",
@@ -562,22 +561,40 @@ class Commitment(VagueDateMixin, models.Model):
                 "title",
                 "id",
                 name="commitment_pub_status_changed",
-                condition=Q(is_published=True),
+                condition=PUBLISHED,
             ),
             models.Index(
                 fields=["-made_on", "title", "id"],
                 name="commitment_pub_made",
-                condition=Q(is_published=True),
+                condition=PUBLISHED,
             ),
             models.Index(
                 fields=["deadline", "title", "id"],
                 name="commitment_pub_deadline",
-                condition=Q(is_published=True),
+                condition=PUBLISHED,
             ),
             models.Index(
                 fields=["-status_since", "-updated_at"],
                 name="commitment_pub_recent",
                 condition=Q(is_published=True, status_since__isnull=False),
+            ),
+            # The flag job's rules read published, open commitments by id and only these
+            # columns: with them in the index, a run with nothing to change reads the index
+            # alone (index-only scans, merge joins in commitment order), never the wide
+            # table. ``INCLUDE`` is PostgreSQL's; SQLite builds the index without it.
+            models.Index(
+                fields=["id"],
+                include=[
+                    "status_since",
+                    "status_since_precision",
+                    "made_on",
+                    "made_precision",
+                    "stall_after_days",
+                    "deadline",
+                    "deadline_precision",
+                ],
+                name="commitment_open_flag_rules",
+                condition=PUBLISHED & NOT_FINAL,
             ),
         ]
 
@@ -599,15 +616,7 @@ class Commitment(VagueDateMixin, models.Model):
             raise ValidationError(errors)
 
 
-class ActorRole(models.TextChoices):
-    MADE_BY = "made_by", _("Made the promise")
-    RESPONSIBLE = "responsible", _("Responsible for delivering it")
-    PARTNER = "partner", _("Partner")
-
-
 class CommitmentActor(models.Model):
-    Role = ActorRole
-
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="roles")
     actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="roles")
     role = models.CharField(_("role"), max_length=20, choices=ActorRole)
@@ -757,14 +766,7 @@ class StatusUpdate(VagueDateMixin, models.Model):
     sources = models.ManyToManyField(
         Source, related_name="status_updates", verbose_name=_("sources")
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    recorded_by = user_field(_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     corrects = models.ForeignKey(
         "self",
@@ -789,8 +791,8 @@ class StatusUpdate(VagueDateMixin, models.Model):
     vague_dates = (("effective_on", "effective_precision"),)
 
     class Meta:
-        ordering = ["effective_on", "recorded_at", "id"]
-        get_latest_by = ["effective_on", "recorded_at", "id"]
+        ordering = list(StatusUpdateQuerySet.TIMELINE)
+        get_latest_by = list(StatusUpdateQuerySet.TIMELINE)
         verbose_name = _("status update")
         verbose_name_plural = _("status updates")
         constraints = [
@@ -937,16 +939,8 @@ class Observation(VagueDateMixin, models.Model):
             raise ValidationError(errors)
 
 
-class FlagReason(models.TextChoices):
-    NO_RECENT_PROGRESS = "no_recent_progress", _("No recent progress")
-    DEADLINE_PASSED = "deadline_passed", _("Deadline passed")
-    SOURCES_UNAVAILABLE = "sources_unavailable", _("Sources unavailable")
-
-
 class Flag(models.Model):
     """Raised and resolved by the background jobs, never by hand: the machine's observation."""
-
-    Reason = FlagReason
 
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="flags")
     reason = models.CharField(_("reason"), max_length=30, choices=FlagReason)
@@ -960,14 +954,10 @@ class Flag(models.Model):
     since_precision = precision_field("since precision")
     details = models.TextField(_("details"), blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    acknowledged_by = user_field()
     acknowledgement_note = models.TextField(_("acknowledgement note"), blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    resolved_by = user_field()
     resolution_note = models.TextField(_("resolution note"), blank=True)
 
     objects = FlagQuerySet.as_manager()
@@ -980,7 +970,7 @@ class Flag(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["commitment", "reason"],
-                condition=Q(resolved_at__isnull=True),
+                condition=OPEN_FLAG,
                 name="flag_one_open_per_reason",
                 violation_error_message=_(
                     "This commitment already has an open flag for this reason."
@@ -994,19 +984,25 @@ class Flag(models.Model):
                 name="flag_resolved_after_raised",
             ),
         ]
+        indexes = [
+            # The flag job: open flags by reason and commitment, with what its resolve step
+            # reads, so it never visits the table.
+            models.Index(
+                fields=["reason", "commitment"],
+                include=["since", "since_precision", "id"],
+                name="flag_open_by_reason",
+                condition=OPEN_FLAG,
+            ),
+        ]
 
     def __str__(self):
         return f"{self.commitment}: {self.get_reason_display()}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None
-
     def plain_words(self) -> str:
         since = format_vague_date(self.since, self.since_precision) if self.since else ""
-        if self.reason == self.Reason.NO_RECENT_PROGRESS:
+        if self.reason == FlagReason.NO_RECENT_PROGRESS:
             return f"No recorded progress since {since}" if since else "No recorded progress"
-        if self.reason == self.Reason.DEADLINE_PASSED:
+        if self.reason == FlagReason.DEADLINE_PASSED:
             return f"Deadline passed ({since}) without delivery" if since else "Deadline passed"
         return "The sources for its current status are no longer online"
 
@@ -1064,14 +1060,10 @@ class Revision(models.Model):
     kind = models.CharField(_("kind of change"), max_length=12, choices=Kind)
     reason = models.TextField(_("reason"))
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.PROPOSED)
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    proposed_by = user_field()
     proposed_role = models.CharField(_("proposed by (role)"), max_length=30)
     proposed_at = models.DateTimeField(_("proposed at"))
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    decided_by = user_field()
     decided_role = models.CharField(_("decided by (role)"), max_length=30, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("publisher's note"), blank=True)

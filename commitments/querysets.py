@@ -1,137 +1,185 @@
-"""Chainable reads: ``Commitment.objects.public().flagged()``.
+"""Chainable reads: ``Commitment.objects.public().flagged()``, and the few conditions the
+models' constraints and indexes share with them.
 
-What the public may see is defined here, once: each model's ``public()``. A commitment is
-public when it is published; everything else is public only through a published
-commitment. Each ``public()`` is a filter on ``Exists(...)`` subqueries, so it returns no
-duplicates, needs no DISTINCT, chains with any other filter and adds no query.
+Owns what the public may see, defined here once: each model's ``public()``. A commitment
+is public when it is published; everything else is public only through something public,
+declared per model in ``public_through``. Each ``public()`` is a filter on ``Exists(...)``
+subqueries, so it returns no duplicates, needs no DISTINCT, chains with any other filter
+and adds no query. Also owns the named orderings (newest first, oldest first, ...).
+
+Must not import ``models.py`` (it imports this module): other models are reached through
+the app registry (``_model``), the vocabulary through ``vocabulary.py``. No writes here.
 """
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, lookups
+
+from .quiet import quiet_too_long
+from .vocabulary import FINAL_STATUSES
 
 
-def _published_commitments():
-    from .models import Commitment
+class NotIn(lookups.In):
+    """``column NOT IN (...)``: the same rows as ``~Q(column__in=...)`` for a column that
+    is never NULL, written the way PostgreSQL stores it in an index predicate (``<> ALL``;
+    ``NOT (... IN ...)`` is stored as another definition)."""
 
-    return Commitment.objects.public()
+    lookup_name = "not_in"
+
+    def get_rhs_op(self, connection, rhs):
+        return f"NOT IN {rhs}"
 
 
-def _public_indicators():
-    from .models import Indicator
+#: A published commitment: the only commitments the public sees.
+PUBLISHED = Q(is_published=True)
+#: A commitment in no final status: something may still happen.
+NOT_FINAL = Q(NotIn(F("status"), list(FINAL_STATUSES)))
+#: A flag not yet resolved (the constraint "one open flag per commitment and reason" and
+#: the flag job's index use it too).
+OPEN_FLAG = Q(resolved_at__isnull=True)
 
-    return Indicator.objects.public()
+
+class AppQuerySet(models.QuerySet):
+    def _model(self, name: str) -> type[models.Model]:
+        """Another model of this app, through the app registry rather than an import."""
+        meta = self.model._meta
+        return meta.apps.get_model(meta.app_label, name)
 
 
-class CommitmentQuerySet(models.QuerySet):
+class PublicThroughQuerySet(AppQuerySet):
+    """For a model that is public only through something public: a row is public when a
+    public row of another model is linked to it. ``public_through`` lists those links as
+    ``(model, lookup, outer)``: a public ``model`` whose ``lookup`` equals this row's
+    ``outer`` column. Any one link is enough."""
+
+    public_through: tuple[tuple[str, str, str], ...] = ()
+
+    def public(self):
+        return self.filter(
+            reduce(
+                operator.or_,
+                (
+                    Exists(self._model(model).objects.public().filter(**{lookup: OuterRef(outer)}))
+                    for model, lookup, outer in self.public_through
+                ),
+            )
+        )
+
+
+class CommitmentQuerySet(AppQuerySet):
     def public(self):
         """Published: the only commitments the public sees."""
-        return self.filter(is_published=True)
+        return self.filter(PUBLISHED)
 
-    def published(self):
-        return self.public()
-
-    def drafts(self):
-        return self.filter(is_published=False)
+    def _open_flag_exists(self):
+        return Exists(self._model("Flag").objects.open().filter(commitment=OuterRef("pk")))
 
     def flagged(self):
-        from .models import Flag
-
-        return self.filter(Exists(Flag.objects.open().filter(commitment=OuterRef("pk"))))
+        return self.filter(self._open_flag_exists())
 
     def not_flagged(self):
-        from .models import Flag
-
-        return self.exclude(Exists(Flag.objects.open().filter(commitment=OuterRef("pk"))))
+        return self.exclude(self._open_flag_exists())
 
     def open(self):
         """Not in a final status: something may still happen."""
-        from .models import FINAL_STATUSES
+        return self.filter(NOT_FINAL)
 
-        return self.exclude(status__in=FINAL_STATUSES)
-
-    def needs_attention(self, *, quiet_days: int):
-        """Flagged, or still open with no status change for ``quiet_days`` days (counted
-        from the current status's date, or from when it was made if nothing is logged)."""
-        import datetime
-
+    def needs_attention(self, *, today=None):
+        """Flagged (an open flag), or quiet too long by the flag job's own rule
+        (``quiet.quiet_too_long``: each commitment's own threshold, vague dates counted from
+        the end of their period), drafts included."""
         from django.utils import timezone
 
-        from .models import FINAL_STATUSES, Flag
+        Flag = self._model("Flag")
 
-        cutoff = timezone.localdate() - datetime.timedelta(days=quiet_days)
-        quiet = ~Q(status__in=FINAL_STATUSES) & (
-            Q(status_since__lt=cutoff) | Q(status_since__isnull=True, made_on__lt=cutoff)
-        )
-        return self.filter(Exists(Flag.objects.open().filter(commitment=OuterRef("pk"))) | quiet)
-
-    def with_status(self, *statuses):
-        return self.filter(status__in=statuses)
-
-    def involving(self, actor):
-        return self.filter(roles__actor=actor).distinct()
-
-
-class ActorQuerySet(models.QuerySet):
-    def public(self):
-        """Actors with a role on a published commitment, or who speak in a statement
-        about one."""
-        from .models import Statement
-
+        quiet = quiet_too_long(self.model.objects.all(), today=today or timezone.localdate())
         return self.filter(
-            Exists(_published_commitments().filter(roles__actor=OuterRef("pk")))
-            | Exists(Statement.objects.public().filter(speaker=OuterRef("pk")))
+            Exists(Flag.objects.open().filter(commitment=OuterRef("pk")))
+            | Exists(quiet.filter(pk=OuterRef("pk")))
         )
 
+    # The public pages' sort orders. Each ends in a unique column, so a page is a range;
+    # the partial indexes in ``Commitment.Meta.indexes`` hold exactly these.
 
-class TopicQuerySet(models.QuerySet):
-    def public(self):
-        """Topics of a published commitment (an indicator's topic alone is not enough)."""
-        return self.filter(Exists(_published_commitments().filter(topics=OuterRef("pk"))))
+    def recently_changed_first(self):
+        """The list's default: latest status change first, never-changed last."""
+        return self.order_by(F("status_since").desc(nulls_last=True), "title", "pk")
 
+    def newest_made_first(self):
+        """Date made, newest first (the actor and topic pages)."""
+        return self.order_by("-made_on", "title", "pk")
 
-class IndicatorQuerySet(models.QuerySet):
-    def public(self):
-        """Indicators attached to a published commitment."""
-        return self.filter(Exists(_published_commitments().filter(indicators=OuterRef("pk"))))
-
-
-class ObservationQuerySet(models.QuerySet):
-    def public(self):
-        """Observations of a public indicator."""
-        return self.filter(Exists(_public_indicators().filter(pk=OuterRef("indicator_id"))))
+    def soonest_deadline_first(self):
+        """Deadline, soonest first, those without one last."""
+        return self.order_by(F("deadline").asc(nulls_last=True), "title", "pk")
 
 
-class StatementQuerySet(models.QuerySet):
-    def public(self):
-        """Statements about a published commitment."""
-        return self.filter(Exists(_published_commitments().filter(statements=OuterRef("pk"))))
+class ActorQuerySet(PublicThroughQuerySet):
+    """Public: actors with a role on a published commitment, or who speak in a public
+    statement."""
+
+    public_through = (("Commitment", "roles__actor", "pk"), ("Statement", "speaker", "pk"))
 
 
-class SourceQuerySet(models.QuerySet):
-    def public(self):
-        """Sources cited by something public: a published commitment (where it was made),
-        a status update or a statement of one, an observation of a public indicator, or a
-        public indicator's comparison."""
-        from .models import Observation, Statement, StatusUpdate
+class TopicQuerySet(PublicThroughQuerySet):
+    """Public: topics of a published commitment (an indicator's topic alone is not
+    enough)."""
 
-        return self.filter(
-            Exists(_published_commitments().filter(made_in=OuterRef("pk")))
-            | Exists(StatusUpdate.objects.public().filter(sources=OuterRef("pk")))
-            | Exists(Statement.objects.public().filter(source=OuterRef("pk")))
-            | Exists(Observation.objects.public().filter(source=OuterRef("pk")))
-            | Exists(_public_indicators().filter(comparison_source=OuterRef("pk")))
-        )
+    public_through = (("Commitment", "topics", "pk"),)
+
+
+class IndicatorQuerySet(PublicThroughQuerySet):
+    """Public: indicators attached to a published commitment."""
+
+    public_through = (("Commitment", "indicators", "pk"),)
+
+
+class ObservationQuerySet(PublicThroughQuerySet):
+    """Public: observations of a public indicator."""
+
+    public_through = (("Indicator", "pk", "indicator_id"),)
+
+
+class StatementQuerySet(PublicThroughQuerySet):
+    """Public: statements about a published commitment."""
+
+    public_through = (("Commitment", "statements", "pk"),)
+
+
+class SourceQuerySet(PublicThroughQuerySet):
+    """Public: sources cited by something public: a published commitment (where it was
+    made), a public status update or statement, an observation of a public indicator, or a
+    public indicator's comparison."""
+
+    public_through = (
+        ("Commitment", "made_in", "pk"),
+        ("StatusUpdate", "sources", "pk"),
+        ("Statement", "source", "pk"),
+        ("Observation", "source", "pk"),
+        ("Indicator", "comparison_source", "pk"),
+    )
 
     def with_url(self):
         return self.filter(url__isnull=False)
 
-    def unavailable(self):
-        return self.filter(link_status="unavailable")
+    def by_date_published(self):
+        """Oldest first, as a timeline entry lists its sources."""
+        return self.order_by("published_on", "title", "pk")
 
 
-class StatusUpdateQuerySet(models.QuerySet):
+class StatusUpdateQuerySet(PublicThroughQuerySet):
+    """Public: steps on a published commitment."""
+
+    public_through = (("Commitment", "pk", "commitment_id"),)
+
+    #: The timeline's order, oldest first: by the date it took effect, then by when it was
+    #: recorded (``Meta.ordering`` and ``get_latest_by``).
+    TIMELINE = ("effective_on", "recorded_at", "id")
+
     def corrections(self):
         return self.filter(corrects__isnull=False)
 
@@ -139,36 +187,39 @@ class StatusUpdateQuerySet(models.QuerySet):
         """Entries no later entry corrects: the ones that count for the current status."""
         return self.filter(corrections__isnull=True)
 
-    def public(self):
-        """Steps on a published commitment."""
-        return self.filter(Exists(_published_commitments().filter(pk=OuterRef("commitment_id"))))
+    def latest_first(self):
+        """The timeline's order reversed: the entry that sets the current status first."""
+        return self.order_by(*(f"-{field}" for field in self.TIMELINE))
 
-    def on_published(self):
-        return self.public()
+    def recorded_newest_first(self):
+        """As they were recorded, newest first (the feeds and the API's recent changes)."""
+        return self.order_by("-recorded_at", "-pk")
+
+    def recorded_oldest_first(self):
+        return self.order_by("recorded_at", "pk")
 
 
-class FlagQuerySet(models.QuerySet):
+class FlagQuerySet(PublicThroughQuerySet):
+    """Public: flags on a published commitment (open or resolved: chain ``open()``).
+    ``Meta.ordering`` is newest first."""
+
+    public_through = (("Commitment", "pk", "commitment_id"),)
+
     def open(self):
-        return self.filter(resolved_at__isnull=True)
+        return self.filter(OPEN_FLAG)
 
     def resolved(self):
-        return self.filter(resolved_at__isnull=False)
+        return self.exclude(OPEN_FLAG)
 
     def unacknowledged(self):
         return self.open().filter(acknowledged_at__isnull=True)
 
-    def public(self):
-        """Flags on a published commitment (open or resolved: chain ``open()``)."""
-        return self.filter(Exists(_published_commitments().filter(pk=OuterRef("commitment_id"))))
-
-    def on_published(self):
-        return self.public()
-
-    def for_reason(self, reason):
-        return self.filter(Q(reason=reason))
+    def oldest_first(self):
+        """Raised longest ago first, as a commitment lists its open flags."""
+        return self.order_by("raised_at", "pk")
 
 
-class RevisionQuerySet(models.QuerySet):
+class RevisionQuerySet(AppQuerySet):
     def proposed(self):
         return self.filter(state="proposed")
 
@@ -177,10 +228,8 @@ class RevisionQuerySet(models.QuerySet):
 
     def public(self):
         """Applied revisions shown by at least one published commitment."""
-        from .models import Commitment
-
-        shown = Commitment.revisions.through.objects.filter(
-            revision=OuterRef("pk"), commitment__in=Commitment.objects.public()
+        shown = self.model.commitments.through.objects.filter(
+            revision=OuterRef("pk"), commitment__in=self._model("Commitment").objects.public()
         )
         return self.applied().filter(Exists(shown))
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
@@ -26,7 +26,6 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 
 from .dates import iso_vague_date
 from .models import (
@@ -126,13 +125,13 @@ def public_commitments() -> QuerySet[Commitment]:
 def _roles_prefetch() -> Prefetch:
     return Prefetch(
         "roles",
-        queryset=CommitmentActor.objects.select_related("actor").order_by("role", "actor__name"),
+        queryset=CommitmentActor.objects.select_related("actor"),
     )
 
 
 def _open_flags_prefetch() -> Prefetch:
     return Prefetch(
-        "flags", queryset=Flag.objects.open().public().order_by("raised_at"), to_attr="open_flags"
+        "flags", queryset=Flag.objects.open().public().oldest_first(), to_attr="open_flags"
     )
 
 
@@ -148,16 +147,14 @@ EXPORT_CHUNK_SIZE = 2000
 
 def commitment_export_rows(
     queryset: QuerySet[Commitment], *, chunk_size: int = EXPORT_CHUNK_SIZE
-) -> Iterator[dict]:
-    """The exports' rows for ``queryset`` (already public, filtered and ordered), one plain
-    dict at a time, in constant memory: the commitments come from a server-side cursor
-    (``iterator``) and each chunk's actors, topics and open flags from three queries keyed
-    by the chunk's ids. No model instance per row, no URL resolving per row."""
+) -> Iterator[SimpleNamespace]:
+    """The exports' records for ``queryset`` (already public, filtered and ordered), one at
+    a time, in constant memory: the commitments' own values (by field name) come from a
+    server-side cursor (``iterator``) and each chunk's actor names by role, topic names and
+    open flags from three queries keyed by the chunk's ids. No model instance per
+    commitment; ``schemas.CommitmentRow`` turns a record into the exports' row."""
     from itertools import islice
 
-    url_prefix = reverse("commitments:commitment_detail", kwargs={"slug": "slug"})[: -len("slug/")]
-    url_prefix = settings.SITE_URL + url_prefix
-    labels = {value: str(label) for value, label in Status.choices}
     rows = (
         queryset.prefetch_related(None)
         .values(
@@ -200,25 +197,18 @@ def commitment_export_rows(
             Flag.objects.open()
             .filter(commitment_id__in=ids)
             .only("commitment_id", "reason", "since", "since_precision")
-            .order_by("raised_at", "pk")
+            .oldest_first()
         ):
-            open_flags[flag.commitment_id].append(flag.plain_words())
+            open_flags[flag.commitment_id].append(flag)
         for row in chunk:
             pk = row["pk"]
-            yield {
-                "title": row["title"],
-                "url": f"{url_prefix}{row['slug']}/",
-                "status": row["status"],
-                "status_label": labels.get(row["status"], row["status"]),
-                "status_since": iso_vague_date(row["status_since"], row["status_since_precision"]),
-                "made_on": iso_vague_date(row["made_on"], row["made_precision"]),
-                "made_by": made_by.get(pk, []),
-                "responsible": responsible.get(pk, []),
-                "topics": topics.get(pk, []),
-                "deadline": iso_vague_date(row["deadline"], row["deadline_precision"]),
-                "open_flags": open_flags.get(pk, []),
-                "summary": row["summary"],
-            }
+            yield SimpleNamespace(
+                **row,
+                made_by=made_by.get(pk, []),
+                responsible=responsible.get(pk, []),
+                topics=topics.get(pk, []),
+                open_flags=open_flags.get(pk, []),
+            )
 
 
 def public_commitment_or_404(slug: str) -> Commitment:
@@ -227,23 +217,6 @@ def public_commitment_or_404(slug: str) -> Commitment:
         .select_related("made_in")
         .prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch()),
         slug=slug,
-    )
-
-
-def commitment_status_updates(commitment: Commitment) -> QuerySet[StatusUpdate]:
-    return (
-        commitment.status_updates.select_related("corrects")
-        .prefetch_related(
-            Prefetch("sources", queryset=Source.objects.public().order_by("published_on", "title")),
-            Prefetch("corrections", queryset=StatusUpdate.objects.order_by("recorded_at")),
-        )
-        .order_by("effective_on", "recorded_at", "id")
-    )
-
-
-def commitment_statements(commitment: Commitment) -> QuerySet[Statement]:
-    return (
-        commitment.statements.public().select_related("speaker", "source").order_by("said_on", "id")
     )
 
 
@@ -289,7 +262,7 @@ def _sources_prefetch(lookup: str = "sources") -> Prefetch:
     """The sources of public steps, statements or figures: public by definition (a source
     is public through what cites it), so no ``public()`` filter here; it would cost a scan
     of every source's citations per page."""
-    return Prefetch(lookup, queryset=Source.objects.order_by("published_on", "title", "pk"))
+    return Prefetch(lookup, queryset=Source.objects.by_date_published())
 
 
 def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bool = False):
@@ -347,19 +320,19 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
     objects = {}
     corrections_by_target = defaultdict(list)
     if ids["update"]:
-        updates = StatusUpdate.objects.filter(pk__in=ids["update"]).prefetch_related(
-            _sources_prefetch()
-        )
-        objects.update({("update", u.pk): u for u in updates})
-        # Every correction of this commitment, each with its sources; chains resolve in
-        # Python, so a correction of a correction still sits beside the original entry.
-        for correction in (
+        # The page's updates and every correction of this commitment, in one query with
+        # one query for their sources; chains resolve in Python, so a correction of a
+        # correction still sits beside the original entry.
+        for update in (
             StatusUpdate.objects.public()
-            .filter(commitment=commitment, corrects__isnull=False)
+            .filter(Q(pk__in=ids["update"]) | Q(commitment=commitment, corrects__isnull=False))
             .prefetch_related(_sources_prefetch())
-            .order_by("recorded_at", "pk")
+            .recorded_oldest_first()
         ):
-            corrections_by_target[correction.corrects_id].append(correction)
+            if update.corrects_id is None:
+                objects[("update", update.pk)] = update
+            else:
+                corrections_by_target[update.corrects_id].append(update)
     if ids["statement"]:
         for statement in Statement.objects.filter(pk__in=ids["statement"]).select_related(
             "speaker", "source"
@@ -456,7 +429,7 @@ def recently_changed(limit: int = 10) -> QuerySet[Commitment]:
 
 def open_flags(limit: int | None = None) -> QuerySet[Flag]:
     """Open flags on published commitments, newest first."""
-    flags = Flag.objects.open().public().select_related("commitment").order_by("-raised_at")
+    flags = Flag.objects.open().public().select_related("commitment")
     return flags[:limit] if limit else flags
 
 
@@ -468,7 +441,7 @@ def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[Statu
     return (
         updates.select_related("commitment", "corrects")
         .prefetch_related(_sources_prefetch())
-        .order_by("-recorded_at", "-pk")[:limit]
+        .recorded_newest_first()[:limit]
     )
 
 

@@ -3,7 +3,12 @@
 ``/sitemap.xml`` is an index (``django.contrib.sitemaps.views.index``) of one sitemap per
 section, each split into pages of at most ``limit`` addresses (the protocol's 50,000):
 ``/sitemap-commitments.xml``, ``/sitemap-commitments.xml?p=2``, ... so every published
-commitment is in some page, however many there are."""
+commitment is in some page, however many there are.
+
+Owns: which addresses are listed and how they are paged. Must not decide what is public
+(``selectors``, the ``public()`` QuerySet methods) or spell a page's address (its URL
+pattern, through ``reverse`` and ``schemas.commitment_path_prefix``).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from django.urls import reverse
 
 from . import selectors
 from .models import Actor, Topic
+from .schemas import commitment_path_prefix
 
 
 class PagesSitemap(Sitemap):
@@ -36,9 +42,7 @@ class CommitmentSitemap(Sitemap):
     def location(self, item):
         # One reverse() per page rather than per address.
         if not hasattr(self, "_prefix"):
-            self._prefix = reverse("commitments:commitment_detail", kwargs={"slug": "slug"})[
-                : -len("slug/")
-            ]
+            self._prefix = commitment_path_prefix()
         return f"{self._prefix}{item.slug}/"
 
     def lastmod(self, item):

@@ -1,5 +1,9 @@
 """Celery tasks: thin wrappers that take ids, re-fetch, and call a service.
 
+Owns the tasks' names, time limits, retries and acknowledgement. It imports services and
+nothing imports it back: services queue work through ``queueing.py`` by task name. No rule
+lives here.
+
 Time limits are explicit. ``acks_late`` is set only where running twice is harmless (the
 flag job and the checks are idempotent, archiving skips an archived source), and the
 broker's visibility timeout (one hour, ``CELERY_BROKER_TRANSPORT_OPTIONS``) is longer than
@@ -14,7 +18,8 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from .services import digest, flags, links, snapshots
+from . import queueing
+from .services import archiving, digest, flags, links, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +32,20 @@ def ping(message: str = "ping") -> str:
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=9 * 60, time_limit=10 * 60)
-def flag_stalled() -> str:
+def refresh_flags() -> str:
     """Raise and resolve flags (no recent progress, deadline passed, sources unavailable).
     One transaction: a worker killed halfway leaves nothing, and the next run does it all."""
     report = flags.flags_refresh()
-    logger.info("flag_stalled: %s", report)
+    logger.info("refresh_flags: %s", report)
     return str(report)
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=9 * 60, time_limit=10 * 60)
+def flag_stalled() -> str:
+    """Deprecated name of ``refresh_flags``, kept for one release so that messages queued
+    (or a beat schedule written) under the old name still run."""
+    logger.warning("commitments.tasks.flag_stalled is deprecated: use refresh_flags.")
+    return refresh_flags()
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=45 * 60, time_limit=50 * 60)
@@ -55,6 +68,7 @@ def _backoff(retries: int, retry_after: float) -> int:
 
 
 @shared_task(
+    name=queueing.ARCHIVE_SOURCE,
     bind=True,
     ignore_result=True,
     acks_late=True,
@@ -66,7 +80,7 @@ def _backoff(retries: int, retry_after: float) -> int:
 def archive_source(self, source_id: int) -> str:
     """Ask the Wayback Machine to archive one source; retry with backoff when rate limited
     or the service fails. Returns early if the source is gone or already archived."""
-    outcome = links.source_archive(source_id=source_id)
+    outcome = archiving.source_archive(source_id=source_id)
     if outcome is None:
         return "nothing to do"
     if outcome.archived:
@@ -80,7 +94,7 @@ def archive_source(self, source_id: int) -> str:
 @shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
 def archive_pending_sources() -> int:
     """Enqueue archiving for sources never archived (or not asked about for a day)."""
-    ids = links.sources_pending_archive()
+    ids = archiving.sources_pending_archive()
     for source_id in ids:
         archive_source.delay(source_id)
     return len(ids)

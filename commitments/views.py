@@ -1,7 +1,8 @@
 """Public pages: read-only, small, one template per page; HTMX gets the page's fragment.
 
 Every view answers GET and HEAD only (405 otherwise) and reads through ``selectors`` and
-``filters``, so what the public may see is decided there.
+``filters``, so what the public may see is decided there. The exports' views only stream
+what ``exports`` writes: a row's fields are ``schemas.CommitmentRow``'s.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def _export_response(pieces, *, content_type: str, disposition: str, generated_a
 @require_safe
 def commitment_export_csv(request: HttpRequest):
     generated_at = timezone.now().astimezone(datetime.UTC)
-    rows = selectors.commitment_export_rows(commitment_filter(request.GET).qs)
+    rows = exports.commitment_rows(commitment_filter(request.GET).qs)
     return _export_response(
         exports.csv_pieces(rows, generated_at.isoformat()),
         content_type="text/csv; charset=utf-8",
@@ -112,17 +113,9 @@ def commitment_export_csv(request: HttpRequest):
 def commitment_export_json(request: HttpRequest):
     generated_at = timezone.now().astimezone(datetime.UTC)
     filterset = commitment_filter(request.GET)
-    queryset = filterset.qs  # validates the filters, for ``active`` and ``ignored``
-    header = {
-        "generated_at": generated_at.isoformat(),
-        "source": settings.SITE_URL + reverse("commitments:commitment_list"),
-        "filters": filterset.active,
-        "ignored_filters": [
-            {"name": item["name"], "reason": item["reason"]} for item in filterset.ignored
-        ],
-    }
+    rows = exports.commitment_rows(filterset.qs)  # validates the filters, for the header
     return _export_response(
-        exports.json_pieces(selectors.commitment_export_rows(queryset), header),
+        exports.json_pieces(rows, exports.json_header(filterset, generated_at)),
         content_type="application/json",
         disposition=f'inline; filename="{_export_name(generated_at, "json")}"',
         generated_at=generated_at,
@@ -202,36 +195,33 @@ def commitment_embed(request: HttpRequest, slug: str):
     )
 
 
-def _commitments_of(request: HtmxHttpRequest, template: str, name: str, owner, commitments):
-    """An actor's or a topic's page: its published commitments, 20 to a page like the list,
-    and their status counts. HTMX gets the page's ``results`` fragment."""
-    page = Paginator(
-        selectors.commitment_list_items(commitments).order_by("-made_on", "title", "pk"),
-        LIST_PAGE_SIZE,
-    ).get_page(page_number(request.GET.get("page")))
-    context = {name: owner, "page": page, "commitments": page.object_list}
-    if wants_fragment(request):
-        return render(request, f"{template}#results", context)
-    context["counts"] = selectors.status_counts(commitments)
-    return render(request, template, context)
+def _owner_page(kind: str, find_owner, owner_commitments):
+    """The view of an actor's or a topic's page (``kind``): the owner ``find_owner(slug)``
+    gives (404 unless public), its published commitments (``owner_commitments(owner)``),
+    20 to a page like the list, and their status counts. HTMX gets the ``results``
+    fragment."""
+
+    @require_safe
+    @vary_on_headers("HX-Request", "HX-History-Restore-Request")
+    def view(request: HtmxHttpRequest, slug: str):
+        owner = find_owner(slug)
+        commitments = owner_commitments(owner)
+        page = Paginator(
+            selectors.commitment_list_items(commitments).newest_made_first(),
+            LIST_PAGE_SIZE,
+        ).get_page(page_number(request.GET.get("page")))
+        context = {"kind": kind, "owner": owner, "page": page, "commitments": page.object_list}
+        if wants_fragment(request):
+            return render(request, "commitments/owner.html#results", context)
+        context["counts"] = selectors.status_counts(commitments)
+        return render(request, "commitments/owner.html", context)
+
+    view.__name__ = view.__qualname__ = f"{kind}_detail"
+    return view
 
 
-@require_safe
-@vary_on_headers("HX-Request", "HX-History-Restore-Request")
-def actor_detail(request: HtmxHttpRequest, slug: str):
-    actor = selectors.public_actor_or_404(slug)
-    return _commitments_of(
-        request, "commitments/actor.html", "actor", actor, selectors.actor_commitments(actor)
-    )
-
-
-@require_safe
-@vary_on_headers("HX-Request", "HX-History-Restore-Request")
-def topic_detail(request: HtmxHttpRequest, slug: str):
-    topic = selectors.public_topic_or_404(slug)
-    return _commitments_of(
-        request, "commitments/topic.html", "topic", topic, selectors.topic_commitments(topic)
-    )
+actor_detail = _owner_page("actor", selectors.public_actor_or_404, selectors.actor_commitments)
+topic_detail = _owner_page("topic", selectors.public_topic_or_404, selectors.topic_commitments)
 
 
 @require_safe

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from commitments import services
-from commitments.models import Actor, Commitment, CommitmentActor, Topic
+from commitments.models import Actor, ActorRole, Commitment, CommitmentActor, Topic
 
 _counter = itertools.count(1)
 
@@ -96,7 +96,7 @@ def make_commitment(db, make_actor):
         values.update(kwargs)
         commitment = Commitment.objects.create(**values)
         CommitmentActor.objects.create(
-            commitment=commitment, actor=actor or make_actor(), role=CommitmentActor.Role.MADE_BY
+            commitment=commitment, actor=actor or make_actor(), role=ActorRole.MADE_BY
         )
         return commitment
 

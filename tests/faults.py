@@ -104,6 +104,7 @@ class FreezableProxy:
         self.listener = listen_on_a_free_port()
         self.port = self.listener.getsockname()[1]
         self.frozen = False
+        self.holding = False
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._held: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -137,6 +138,9 @@ class FreezableProxy:
         selector.register(upstream, selectors.EVENT_READ, client)
         try:
             while not self._stopped.is_set():
+                if self.holding:  # a server frozen under an open connection: silence
+                    time.sleep(0.05)
+                    continue
                 for key, _events in selector.select(timeout=0.2):
                     data = key.fileobj.recv(65536)
                     if not data:
@@ -160,9 +164,18 @@ class FreezableProxy:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
 
+    def hold(self):
+        """Freeze without cutting: the connections carried so far stay open and are never
+        answered (what a stopped server looks like to a pooled connection); new ones are
+        accepted and never answered."""
+        with self._lock:
+            self.frozen = True
+            self.holding = True
+
     def unfreeze(self):
         with self._lock:
             self.frozen = False
+            self.holding = False
             held, self._held = self._held, []
         for sock in held:
             with contextlib.suppress(OSError):
@@ -187,7 +200,7 @@ import sys
 sys.path.insert(0, {root!r})
 from django.core.servers.basehttp import run
 from django.core.wsgi import get_wsgi_application
-run("127.0.0.1", {port}, get_wsgi_application(), threading=True)
+run("127.0.0.1", {port}, get_wsgi_application(), threading={threading})
 """
 
 
@@ -210,15 +223,23 @@ def _collect_static_once() -> None:
 
 
 @contextlib.contextmanager
-def serve(env: dict[str, str], *, ready_path: str = "/static/css/site.css", timeout=30):
+def serve(
+    env: dict[str, str],
+    *,
+    ready_path: str = "/static/css/site.css",
+    timeout=30,
+    threading: bool = True,
+):
     """The app in a subprocess on a free port, with ``env`` added; yields its base URL.
-    Ready when ``ready_path`` answers (a static file: no database needed)."""
+    Ready when ``ready_path`` answers (a static file: no database needed). With
+    ``threading=False`` one thread answers every request, so its database connection is
+    kept from one request to the next (``CONN_MAX_AGE``), as a production worker's is."""
     _collect_static_once()
     port = free_port()
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "accountability.settings_test", **env}
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-c", SERVER.format(root=str(ROOT), port=port)],
+        [sys.executable, "-c", SERVER.format(root=str(ROOT), port=port, threading=threading)],
         env=environment,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

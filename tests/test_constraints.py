@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from commitments.models import Commitment, Flag, Source, Statement, StatusUpdate
+from commitments.models import Commitment, Flag, FlagReason, Source, Statement, StatusUpdate
 
 pytestmark = pytest.mark.django_db
 
@@ -36,15 +36,15 @@ def test_an_empty_url_is_refused_rather_than_stored():
 def test_one_open_flag_per_commitment_and_reason(make_commitment):
     commitment = make_commitment()
     now = timezone.now()
-    Flag.objects.create(commitment=commitment, reason=Flag.Reason.NO_RECENT_PROGRESS, raised_at=now)
+    Flag.objects.create(commitment=commitment, reason=FlagReason.NO_RECENT_PROGRESS, raised_at=now)
     with pytest.raises(IntegrityError), transaction.atomic():
         Flag.objects.create(
-            commitment=commitment, reason=Flag.Reason.NO_RECENT_PROGRESS, raised_at=now
+            commitment=commitment, reason=FlagReason.NO_RECENT_PROGRESS, raised_at=now
         )
     # Another reason, or a resolved flag for the same reason, is allowed.
-    Flag.objects.create(commitment=commitment, reason=Flag.Reason.DEADLINE_PASSED, raised_at=now)
-    Flag.objects.filter(reason=Flag.Reason.NO_RECENT_PROGRESS).update(resolved_at=now)
-    Flag.objects.create(commitment=commitment, reason=Flag.Reason.NO_RECENT_PROGRESS, raised_at=now)
+    Flag.objects.create(commitment=commitment, reason=FlagReason.DEADLINE_PASSED, raised_at=now)
+    Flag.objects.filter(reason=FlagReason.NO_RECENT_PROGRESS).update(resolved_at=now)
+    Flag.objects.create(commitment=commitment, reason=FlagReason.NO_RECENT_PROGRESS, raised_at=now)
     assert Flag.objects.filter(commitment=commitment).count() == 3
     assert Flag.objects.open().filter(commitment=commitment).count() == 2
 

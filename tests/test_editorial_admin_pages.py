@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from commitments.models import Flag
+from commitments.models import Flag, FlagReason
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def timeline(make_commitment, make_source, log_update):
                 )
         Flag.objects.get_or_create(
             commitment=commitment,
-            reason=Flag.Reason.DEADLINE_PASSED,
+            reason=FlagReason.DEADLINE_PASSED,
             defaults={"raised_at": timezone.now()},
         )
         return commitment
@@ -85,7 +85,7 @@ def test_needs_attention_is_flagged_or_quiet_for_too_long(
     source = make_source()
     flagged = make_commitment(title="Flagged one", made_on=today)
     Flag.objects.create(
-        commitment=flagged, reason=Flag.Reason.DEADLINE_PASSED, raised_at=timezone.now()
+        commitment=flagged, reason=FlagReason.DEADLINE_PASSED, raised_at=timezone.now()
     )
     quiet = make_commitment(title="Quiet one", made_on=today - datetime.timedelta(days=100))
     log_update(quiet, sources=[source], effective_on=today - datetime.timedelta(days=40))
@@ -121,7 +121,7 @@ def test_the_commitment_list_shows_status_last_change_and_open_flags(
     commitment = make_commitment(title="Listed")
     log_update(commitment, sources=[make_source()], status="stalled")
     Flag.objects.create(
-        commitment=commitment, reason=Flag.Reason.DEADLINE_PASSED, raised_at=timezone.now()
+        commitment=commitment, reason=FlagReason.DEADLINE_PASSED, raised_at=timezone.now()
     )
     response = role_client("Editor").get("/admin/commitments/commitment/")
     row = response.context["cl"].result_list[0]

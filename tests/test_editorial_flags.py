@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from commitments import services
-from commitments.models import Flag
+from commitments.models import Flag, FlagReason
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def flags(make_commitment):
     return [
         Flag.objects.create(
             commitment=make_commitment(),
-            reason=Flag.Reason.DEADLINE_PASSED,
+            reason=FlagReason.DEADLINE_PASSED,
             raised_at=timezone.now(),
         )
         for _ in range(2)

@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from commitments import roles
-from commitments.models import Commitment, Flag, StatusUpdate
+from commitments.models import Commitment, Flag, FlagReason, StatusUpdate
 from commitments.services import accounts
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def world(make_commitment, make_source, log_update):
     public = make_commitment(published=True, made_in=source, slug="public", title="Public")
     update = log_update(public, sources=[source], description="The original entry.")
     flag = Flag.objects.create(
-        commitment=public, reason=Flag.Reason.NO_RECENT_PROGRESS, raised_at=timezone.now()
+        commitment=public, reason=FlagReason.NO_RECENT_PROGRESS, raised_at=timezone.now()
     )
     return {
         "source": source,

@@ -136,7 +136,7 @@ def test_a_refused_update_saves_nothing_not_even_the_new_source(
 
 def test_the_service_rolls_back_a_new_source_when_the_update_is_refused(taxi_boats):
     with pytest.raises(ValidationError) as refused:
-        services.status_update_log(
+        services.status_update_create(
             commitment=taxi_boats,
             status="stalled",
             effective_on=datetime.date(2099, 1, 1),
@@ -146,7 +146,7 @@ def test_the_service_rolls_back_a_new_source_when_the_update_is_refused(taxi_boa
     assert refused.value.message_dict == {"effective_on": ["This date is after today."]}
     assert not Source.objects.filter(url="https://example.org/rollback").exists()
     with pytest.raises(ValidationError) as refused:
-        services.status_update_log(
+        services.status_update_create(
             commitment=taxi_boats,
             status="stalled",
             effective_on=datetime.date(2025, 10, 1),
@@ -236,9 +236,8 @@ def test_the_services_offer_no_way_to_rewrite_or_delete_an_entry(taxi_boats, log
     writers = [name for name in dir(services) if name.startswith("status_update_")]
     assert sorted(writers) == [
         "status_update_create",
+        "status_update_create_once",
         "status_update_errors",
-        "status_update_log",
-        "status_update_log_once",
     ]
     entry = taxi_boats.status_updates.latest()
     snapshot = {f.name: getattr(entry, f.attname) for f in StatusUpdate._meta.concrete_fields}

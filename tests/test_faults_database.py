@@ -86,3 +86,30 @@ def test_the_site_recovers_by_itself_when_the_database_comes_back(make_commitmen
             response, _took = timed_get(page)
             assert response.status_code == 200 and "Recovered promise" in response.text
             assert timed_get(base + "/commitments/")[0].status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_frozen_under_an_open_connection_gives_a_503_and_recovers(make_commitment):
+    """The server stops answering on the connection a worker keeps between requests: no
+    timeout of the driver fires (the kernel still acknowledges), so the request's own
+    deadline cuts the connection and the reader gets the plain 503, not a hung page."""
+    commitment = make_commitment(title="Pooled promise")
+    real = connection.settings_dict
+    with FreezableProxy((real["HOST"] or "127.0.0.1", int(real["PORT"] or 5432))) as proxy:
+        env = {
+            "DATABASE_URL": database_url(connection, via_port=proxy.port),
+            "DB_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
+            "CONN_MAX_AGE": "600",
+            "DB_REQUEST_DEADLINE_SECONDS": "1.5",
+        }
+        with serve(env, threading=False) as base:
+            page = base + commitment.get_absolute_url()
+            response, _took = timed_get(page)
+            assert response.status_code == 200 and "Pooled promise" in response.text
+
+            proxy.hold()  # the pooled connection stays open and silent
+            assert_plain_503(*timed_get(base + "/commitments/"))
+
+            proxy.unfreeze()
+            response, _took = timed_get(page)
+            assert response.status_code == 200 and "Pooled promise" in response.text

@@ -126,7 +126,9 @@ def test_two_calls_at_once_with_one_token_record_once(make_commitment):
     def first():
         try:
             with transaction.atomic():
-                results["first"] = services.status_update_log_once(idempotency_key=token, **fields)
+                results["first"] = services.status_update_create_once(
+                    idempotency_key=token, **fields
+                )
                 first_holds_lock.set()
                 assert let_first_commit.wait(10)
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
@@ -137,7 +139,9 @@ def test_two_calls_at_once_with_one_token_record_once(make_commitment):
     def second():
         try:
             with transaction.atomic():
-                results["second"] = services.status_update_log_once(idempotency_key=token, **fields)
+                results["second"] = services.status_update_create_once(
+                    idempotency_key=token, **fields
+                )
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
         finally:

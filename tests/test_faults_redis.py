@@ -14,7 +14,7 @@ from django.db import connection
 
 from commitments.cache import ForgivingRedisCache
 from commitments.models import Source, StatusUpdate
-from commitments.services import links
+from commitments.services import archiving
 from commitments.services.accounts import user_create
 from tests.faults import FrozenServer, database_url, serve
 
@@ -93,7 +93,7 @@ def test_an_editors_save_does_not_wait_on_a_frozen_broker(make_commitment):
     source = Source.objects.get(url="https://example.org/frozen-broker")
     assert source.archive_requested_at is None and source.archive_url == ""
     # The sweep (beat's archive_pending_sources) queues it.
-    assert source.pk in links.sources_pending_archive()
+    assert source.pk in archiving.sources_pending_archive()
 
 
 def test_a_frozen_redis_cache_is_no_cache():

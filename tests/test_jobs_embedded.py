@@ -26,7 +26,7 @@ def test_late_acknowledged_tasks_finish_before_the_broker_redelivers_them():
     late = [task for name, task in app.tasks.items() if name.startswith("commitments.")]
     late = [task for task in late if task.acks_late]
     assert {task.name for task in late} >= {
-        "commitments.tasks.flag_stalled",
+        "commitments.tasks.refresh_flags",
         "commitments.tasks.check_sources",
         "commitments.tasks.archive_source",
     }
@@ -35,7 +35,7 @@ def test_late_acknowledged_tasks_finish_before_the_broker_redelivers_them():
     assert not app.tasks["commitments.tasks.send_editors_digest"].acks_late
 
 
-def test_flag_stalled_on_sqlite_at_the_edge_of_the_threshold(tmp_path):
+def test_refresh_flags_on_sqlite_at_the_edge_of_the_threshold(tmp_path):
     """The same SQL on SQLite: the seeds' last progress is "October 2025", so with 90 days
     they stall from 30 January 2026 (31 October + 90 days is the 29th), not before."""
     env = embedded_environment(tmp_path / "var")
@@ -43,10 +43,10 @@ def test_flag_stalled_on_sqlite_at_the_edge_of_the_threshold(tmp_path):
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_seeds")
 
-    assert "No recent progress: 0 raised" in manage(env, "flag_stalled", "--today", "2026-01-29")
-    assert "No recent progress: 4 raised" in manage(env, "flag_stalled", "--today", "2026-01-30")
+    assert "No recent progress: 0 raised" in manage(env, "refresh_flags", "--today", "2026-01-29")
+    assert "No recent progress: 4 raised" in manage(env, "refresh_flags", "--today", "2026-01-30")
     assert "No recent progress: 0 raised, 0 resolved" in manage(
-        env, "flag_stalled", "--today", "2026-01-30"
+        env, "refresh_flags", "--today", "2026-01-30"
     )
     out = manage(
         env,

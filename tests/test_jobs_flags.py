@@ -118,6 +118,41 @@ def test_a_vague_date_counts_from_the_end_of_its_period(
     assert flag.plain_words() == "No recorded progress since July 2025"
 
 
+def test_the_admins_needs_attention_filter_and_the_flag_job_agree_on_quiet_too_long(
+    role_client, make_commitment, make_source, log_update, settings
+):
+    """One rule for "quiet too long": the admin's Needs attention filter shows exactly the
+    commitments the flag job flags for no recent progress, with each commitment's own
+    threshold and a vague date counted from the end of its period."""
+    today = timezone.localdate()
+    last_year_ended = D(today.year - 1, 12, 31)
+    # The site's limit ends exactly today for progress dated "last year" (its last day).
+    settings.STALL_AFTER_DAYS = (today - last_year_ended).days
+    quiet_days = settings.STALL_AFTER_DAYS
+    make_commitment(
+        title="Own short limit", made_on=today - datetime.timedelta(days=5), stall_after_days=2
+    )
+    make_commitment(
+        title="Own long limit",
+        made_on=today - datetime.timedelta(days=quiet_days + 5),
+        stall_after_days=quiet_days + 100,
+    )
+    vague = make_commitment(title="Last year, vaguely", made_on=D(today.year - 2, 1, 1))
+    log_update(
+        vague,
+        sources=[make_source()],
+        effective_on=D(today.year - 1, 1, 1),
+        effective_precision="year",
+    )
+
+    response = role_client("Editor").get("/admin/commitments/commitment/?attention=yes")
+    shown = {c.title for c in response.context["cl"].result_list}
+    flags_refresh(today=today)
+    flagged = set(open_flags(reason=NRP).values_list("commitment__title", flat=True))
+    assert flagged == {"Own short limit"}
+    assert shown == flagged
+
+
 @pytest.mark.parametrize("status", [Status.KEPT, Status.BROKEN])
 def test_final_statuses_are_never_flagged(make_commitment, make_source, log_update, status):
     commitment = make_commitment(made_on=D(2024, 1, 1), deadline=D(2024, 6, 1))
@@ -428,7 +463,7 @@ def test_a_flag_raised_elsewhere_at_the_same_moment_is_skipped_not_a_crash(make_
 # --- Seed data -------------------------------------------------------------------------
 
 
-def test_flag_stalled_on_the_seed_data(seeded, make_source, log_update, settings, capsys):
+def test_refresh_flags_on_the_seed_data(seeded, make_source, log_update, settings, capsys):
     """Every seed commitment whose last recorded progress is older than the threshold is
     flagged; none in a final status is."""
     settings.STALL_AFTER_DAYS = 90
@@ -436,11 +471,11 @@ def test_flag_stalled_on_the_seed_data(seeded, make_source, log_update, settings
     log_update(kept, sources=[make_source()], status="kept", effective_on=D(2025, 11, 1))
     today = D(2026, 3, 1)
 
-    call_command("flag_stalled", "--today", today.isoformat())
+    call_command("refresh_flags", "--today", today.isoformat())
     assert "No recent progress: 3 raised" in capsys.readouterr().out
 
     expected = set()
-    for commitment in Commitment.objects.published():
+    for commitment in Commitment.objects.public():
         since = commitment.status_since or commitment.made_on
         precision = commitment.status_since_precision if commitment.status_since else "day"
         stale = end_of_period(since, precision) + datetime.timedelta(days=90) < today
@@ -457,8 +492,18 @@ def test_flag_stalled_on_the_seed_data(seeded, make_source, log_update, settings
         assert flag.plain_words() == "No recorded progress since October 2025"
 
 
-def test_flag_stalled_refuses_a_bad_date():
+def test_refresh_flags_refuses_a_bad_date():
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="--today must be a date"):
-        call_command("flag_stalled", "--today", "yesterday")
+        call_command("refresh_flags", "--today", "yesterday")
+
+
+def test_flag_stalled_is_a_deprecated_alias_of_refresh_flags(make_commitment, settings, capsys):
+    settings.STALL_AFTER_DAYS = 90
+    commitment = make_commitment(made_on=D(2025, 1, 1))
+    call_command("flag_stalled", "--today", "2025-06-01")
+    out, err = capsys.readouterr()
+    assert "deprecated" in err and "refresh_flags" in err
+    assert "No recent progress: 1 raised" in out
+    assert open_flags(commitment, NRP).exists()

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from commitments import services
 from commitments.models import Flag, FlagReason, Source
-from commitments.services.links import link_check, links_check, source_archive
+from commitments.services.archiving import source_archive
+from commitments.services.links import link_check, links_check
 from commitments.tasks import MAX_COUNTDOWN, _backoff, archive_source
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,9 @@ D = datetime.date
 
 @pytest.fixture
 def client_for(fake_web, settings):
-    from commitments.services.links import _client
+    from commitments.http import web_client
 
-    with _client(timeout=settings.LINK_CHECK_TIMEOUT_SECONDS) as client:
+    with web_client(timeout=settings.LINK_CHECK_TIMEOUT_SECONDS) as client:
         yield client
 
 

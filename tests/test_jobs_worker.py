@@ -126,7 +126,7 @@ def test_real_worker_runs_the_real_tasks_on_redis_and_postgres(
 
     worker = start_worker(worker_env, concurrency=2)
     try:
-        broker.send_task("commitments.tasks.flag_stalled")
+        broker.send_task("commitments.tasks.refresh_flags")
         broker.send_task("commitments.tasks.check_sources")
         # An editor adds a source in another process: archiving is enqueued on commit.
         subprocess.run(
@@ -181,7 +181,7 @@ def test_real_worker_runs_the_real_tasks_on_redis_and_postgres(
     )
     archived = Source.objects.get(url=fake_web.url("/ok/new-report"))
     assert archived.archive_url == fake_web.url(f"/web/20251024120000/{archived.url}")
-    assert "commitments.tasks.flag_stalled" in log and "succeeded" in log
+    assert "commitments.tasks.refresh_flags" in log and "succeeded" in log
 
 
 def test_a_worker_killed_during_the_stall_job_leaves_nothing_and_a_rerun_equals_one_clean_run(
@@ -226,7 +226,7 @@ def test_a_worker_killed_during_the_stall_job_leaves_nothing_and_a_rerun_equals_
 
     worker = start_worker(worker_env)
     try:
-        broker.send_task("commitments.tasks.flag_stalled")
+        broker.send_task("commitments.tasks.refresh_flags")
         (backend_pid,) = wait_until(
             job_blocked, what="the job to reach the held row", worker=worker
         )
@@ -250,7 +250,7 @@ def test_a_worker_killed_during_the_stall_job_leaves_nothing_and_a_rerun_equals_
 
     worker = start_worker(worker_env)
     try:
-        broker.send_task("commitments.tasks.flag_stalled")
+        broker.send_task("commitments.tasks.refresh_flags")
         wait_until(
             lambda: Flag.objects.filter(pk=pinned.pk, resolved_at__isnull=False).exists(),
             what="the rerun",

@@ -14,7 +14,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from commitments.models import Actor, Commitment, CommitmentActor, Topic
+from commitments.models import Actor, ActorRole, Commitment, CommitmentActor, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +42,7 @@ def many_commitments(db):
         for n in range(ROWS)
     )
     CommitmentActor.objects.bulk_create(
-        CommitmentActor(commitment=c, actor=actor, role=CommitmentActor.Role.MADE_BY)
-        for c in commitments
+        CommitmentActor(commitment=c, actor=actor, role=ActorRole.MADE_BY) for c in commitments
     )
     Commitment.topics.through.objects.bulk_create(
         Commitment.topics.through(commitment=c, topic=topic) for c in commitments

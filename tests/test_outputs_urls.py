@@ -15,7 +15,8 @@ from commitments import services
 from commitments.forms import SourceForm
 from commitments.models import Source
 from commitments.safety import is_web_address, safe_href
-from commitments.services.links import LinkCheckResult, source_archive
+from commitments.services.archiving import source_archive
+from commitments.services.links import LinkCheckResult
 from commitments.services.links import source_link_results_record as record_checks
 
 pytestmark = pytest.mark.django_db

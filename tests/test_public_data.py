@@ -27,7 +27,7 @@ def test_recent_changes_feed_is_atom_with_every_published_step(client, seeded):
     feed = ET.fromstring(response.content)
     assert feed.tag == f"{ATOM}feed"
     entries = feed.findall(f"{ATOM}entry")
-    assert len(entries) == StatusUpdate.objects.on_published().count() == 5
+    assert len(entries) == StatusUpdate.objects.public().count() == 5
     titles = [entry.findtext(f"{ATOM}title") for entry in entries]
     assert any(t.startswith('Intercept the "taxi boats"') and "Stalled" in t for t in titles)
     links = {entry.find(f"{ATOM}link").get("href") for entry in entries}
@@ -245,7 +245,7 @@ def sitemap_locations(client) -> list[str]:
 def test_sitemap_lists_published_pages(client, seeded, make_commitment):
     draft = make_commitment(published=False)
     locations = set(sitemap_locations(client))
-    for commitment in Commitment.objects.published():
+    for commitment in Commitment.objects.public():
         assert f"http://testserver{commitment.get_absolute_url()}" in locations
     assert f"http://testserver{draft.get_absolute_url()}" not in locations
     assert "http://testserver/actors/keir-starmer/" in locations

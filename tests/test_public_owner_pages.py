@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from commitments.models import CommitmentActor
+from commitments.models import ActorRole, CommitmentActor
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def add(make_commitment, owners, n, *, start=0):
         commitment = make_commitment(title=f"Numbered promise {i:03d}", actor=actor)
         # A second role for the same actor must not list the commitment twice.
         CommitmentActor.objects.create(
-            commitment=commitment, actor=actor, role=CommitmentActor.Role.RESPONSIBLE
+            commitment=commitment, actor=actor, role=ActorRole.RESPONSIBLE
         )
         commitment.topics.add(topic)
 

@@ -16,6 +16,7 @@ from commitments.models import (
     CommitmentActor,
     CommitmentRelation,
     Flag,
+    FlagReason,
     Indicator,
     Observation,
     Source,
@@ -38,7 +39,7 @@ def rows(html: str) -> int:
     return html.count('class="commitment-row"')
 
 
-def make_flag(commitment, reason=Flag.Reason.NO_RECENT_PROGRESS, **kwargs):
+def make_flag(commitment, reason=FlagReason.NO_RECENT_PROGRESS, **kwargs):
     values = {
         "raised_at": timezone.now(),
         "since": datetime.date(2025, 7, 1),

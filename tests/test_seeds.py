@@ -56,7 +56,7 @@ def test_seed_counts(seeded):
         "Indicator": 3,
         "Observation": 3,
     }
-    assert sorted(Commitment.objects.published().values_list("slug", flat=True)) == sorted(SLUGS)
+    assert sorted(Commitment.objects.public().values_list("slug", flat=True)) == sorted(SLUGS)
 
 
 def test_seed_data_holds_the_facts_of_the_articles(seeded):

@@ -10,8 +10,9 @@ commitments table and its text:
 - ``flag_open_by_reason``: open flags by reason and commitment, with the date they stand
   for and their id (the resolve step finds the flags to resolve by id).
 
-Not declared in the models' ``Meta.indexes``: ``INCLUDE`` is PostgreSQL-only, and SQLite
-(the embedded default, small data) does not need them. The predicates must imply the
+Built here by hand on PostgreSQL only (SQLite, the embedded default with small data, does
+not need them); declared on the models since migration 0013, which changes the state
+only. The predicates must imply the
 job's filters (``is_published``, ``status NOT IN (kept, broken)``, ``resolved_at IS
 NULL``) for the planner to use them. ``python manage.py bench_flag_stalled`` shows the
 effect on 1,000,000 commitments.

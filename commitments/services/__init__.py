@@ -15,13 +15,10 @@ from .accounts import (  # noqa: F401
     user_save,
     user_set_role,
 )
+from .archiving import source_archive, source_archive_enqueue  # noqa: F401
 from .digest import editors_digest_send  # noqa: F401
 from .flags import flags_refresh  # noqa: F401
-from .links import (  # noqa: F401
-    source_archive,
-    source_archive_enqueue,
-    sources_check_links,
-)
+from .links import sources_check_links  # noqa: F401
 from .publishing import (  # noqa: F401
     commitment_publish,
     commitment_publish_errors,
@@ -34,9 +31,8 @@ from .records import (  # noqa: F401
     source_description_errors,
     source_get_or_create,
     status_update_create,
+    status_update_create_once,
     status_update_errors,
-    status_update_log,
-    status_update_log_once,
 )
 from .review import flag_acknowledge, flag_resolve  # noqa: F401
 from .revisions import (  # noqa: F401

@@ -1,5 +1,10 @@
 """The editors' digest: one email to the publishers listing the flags raised and resolved
-since the last digest. Nothing is sent when nothing is new."""
+since the last digest. Nothing is sent when nothing is new.
+
+Owns the digest's window, wording and record (``EditorsDigest``). It must not decide what
+a flag is (``services/flags.py``) or who is a publisher (``roles.PUBLISHER``); it borrows
+its lock from ``sql.py``.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import EditorsDigest, Flag
-from ..roles import PUBLISHER as PUBLISHER_GROUP
-from .flags import advisory_lock
+from ..roles import PUBLISHER
+from ..sql import advisory_lock
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +29,7 @@ def publisher_emails() -> list[str]:
     return sorted(
         set(
             get_user_model()
-            .objects.filter(is_active=True, groups__name=PUBLISHER_GROUP)
+            .objects.filter(is_active=True, groups__name=PUBLISHER)
             .exclude(email="")
             .values_list("email", flat=True)
         )

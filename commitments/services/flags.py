@@ -1,12 +1,14 @@
-"""Flags: the machine's observations about published commitments.
+"""Flags: the machine's observations about published commitments. Owns the three rules
+(each a queryset of the commitments meeting it, in ``RULES``) and the set-based writes that
+raise and resolve their flags. It must not hold a rule defined elsewhere ("quiet too long"
+is ``quiet.py``'s, "open flag" is ``Flag.objects.open()``, SQL dialect is ``sql.py``), loop
+over saves, or talk to the network.
 
 Three rules, each raised and resolved by one SQL statement, never by a loop of saves:
 
-- *no recent progress*: a published commitment not in a final status whose last recorded
-  progress (its latest standing status update, kept on the commitment as ``status_since``;
-  ``made_on`` when it has none) is older than its own ``stall_after_days`` or the site's
-  ``STALL_AFTER_DAYS``. A vague date is given the benefit of the doubt: "July 2025" counts
-  from 31 July 2025, so nothing is flagged that may have moved within the threshold.
+- *no recent progress*: a published commitment quiet too long (``quiet.quiet_too_long``:
+  open, and its last recorded progress older than its own ``stall_after_days`` or the
+  site's ``STALL_AFTER_DAYS``, a vague date counted from the end of its period).
 - *deadline passed*: a published commitment not in a final status whose deadline (its last
   possible day, for a vague deadline: "2025" passes on 1 January 2026) is behind us.
 - *sources unavailable*: a published commitment whose every source cited for its current
@@ -30,22 +32,15 @@ VACUUM from 1.47 s to 0.76 s, worst-case data; 1.06 s to 0.52 s, realistic data)
 from __future__ import annotations
 
 import datetime
-import re
-import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
-    BooleanField,
     Case,
     CharField,
-    DateField,
     Exists,
     F,
-    Func,
-    IntegerField,
     OuterRef,
     QuerySet,
     Subquery,
@@ -53,88 +48,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Least
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from ..models import FINAL_STATUSES, Commitment, Flag, FlagReason, Source, StatusUpdate
-
-# --- Portable SQL pieces (PostgreSQL in production, SQLite for the embedded default) ------
-
-
-class EndOfPeriod(Func):
-    """The last day a vague date can mean: 31 July 2025 for (2025-07-01, 'month')."""
-
-    output_field = DateField()
-    arity = 2
-    templates = {
-        "postgresql": (
-            "(CASE WHEN {p} = 'year' THEN (date_trunc('year', {d}::timestamp) "
-            "+ interval '1 year - 1 day')::date WHEN {p} = 'month' THEN "
-            "(date_trunc('month', {d}::timestamp) + interval '1 month - 1 day')::date "
-            "ELSE {d} END)"
-        ),
-        "sqlite": (
-            "(CASE WHEN {p} = 'year' THEN date({d}, 'start of year', '+1 year', '-1 day') "
-            "WHEN {p} = 'month' THEN date({d}, 'start of month', '+1 month', '-1 day') "
-            "ELSE {d} END)"
-        ),
-    }
-
-    def as_sql(self, compiler, connection, **extra_context):
-        date, precision = (compiler.compile(e) for e in self.get_source_expressions())
-        compiled = {"{d}": date, "{p}": precision}
-        # Each placeholder appears more than once: repeat its parameters in order of use.
-        sql, params = [], []
-        for piece in re.split(r"(\{[dp]\})", self.templates[connection.vendor]):
-            if piece in compiled:
-                sql.append(compiled[piece][0])
-                params.extend(compiled[piece][1])
-            else:
-                sql.append(piece)
-        return "".join(sql), params
-
-
-class AddDays(Func):
-    """A date plus a whole number of days (a column or a value)."""
-
-    output_field = DateField()
-    arity = 2
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler, connection, template="(%(expressions)s)", arg_joiner=" + ", **extra_context
-        )
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="date(%(expressions)s || ' days')",
-            arg_joiner=", '+' || ",
-            **extra_context,
-        )
-
-
-class InSubqueryOnce(Func):
-    """``expression IN (subquery)``, with the subquery run once before the statement.
-
-    On PostgreSQL it is written ``= ANY(ARRAY(subquery))``: an init plan, not a semi-join.
-    In an ``UPDATE`` the tables of a semi-join are row-marked (their whole rows carried
-    along for concurrent-update rechecks), which rules out index-only scans of them; an
-    init plan's tables are not, so the subquery can read narrow covering indexes only."""
-
-    output_field = BooleanField()
-    arity = 2
-
-    def as_sql(self, compiler, connection, **extra_context):
-        (lhs, lhs_params), (rhs, rhs_params) = (
-            compiler.compile(e) for e in self.get_source_expressions()
-        )
-        # ``rhs`` is the parenthesised subquery.
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
-        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
-
+from ..quiet import last_progress, quiet_threshold, quiet_too_long
+from ..sql import EndOfPeriod, InSubqueryOnce, advisory_lock
 
 # --- The rules, as querysets of commitments that meet them --------------------------------
 
@@ -150,80 +69,57 @@ FLAG_COLUMNS = (
 )
 
 
-def _last_progress():
-    """(start of the period, its precision) of the last recorded progress."""
-    since = Coalesce(F("status_since"), F("made_on"), output_field=DateField())
-    precision = Case(
-        When(status_since__isnull=True, then=F("made_precision")),
-        default=F("status_since_precision"),
-        output_field=CharField(),
-    )
-    return since, precision
+def _flag_values(*, since, precision, details) -> dict:
+    """What a rule annotates on each commitment meeting it: the flag's date, that date's
+    precision and its details (``details`` a plain string or an expression)."""
+    if isinstance(details, str):
+        details = Value(details, output_field=TextField())
+    return {"flag_since": since, "flag_since_precision": precision, "flag_details": details}
 
 
-#: The longest threshold the job computes with. ``stall_after_days`` is held to 1..3650 by a
-#: constraint (migration 0009); the job clamps as well, so one extreme value (a row written
-#: before the constraint, a site setting gone wrong) cannot overflow date arithmetic and
-#: stop the run for every other commitment.
-THRESHOLD_CEILING_DAYS = 36500
-
-
-def _threshold():
-    return Least(
-        Coalesce(
-            F("stall_after_days"), Value(settings.STALL_AFTER_DAYS), output_field=IntegerField()
-        ),
-        Value(THRESHOLD_CEILING_DAYS),
-        output_field=IntegerField(),
-    )
-
-
-def stalled_commitments(*, today: datetime.date) -> QuerySet:
-    """Published, not final, and no progress for longer than its threshold; annotated
-    with ``flag_since``, ``flag_since_precision`` and ``flag_details``."""
-    since, precision = _last_progress()
+def no_recent_progress_commitments(*, today: datetime.date) -> QuerySet:
+    """Published and quiet too long (``quiet.quiet_too_long``); annotated with
+    ``flag_since``, ``flag_since_precision`` and ``flag_details``."""
+    since, precision = last_progress()
     return (
-        Commitment.objects.published()
-        .exclude(status__in=FINAL_STATUSES)
+        quiet_too_long(Commitment.objects.public(), today=today)
         .annotate(
-            flag_since=since,
-            flag_since_precision=precision,
-            stall_days=_threshold(),
-            flag_details=Concat(
-                Value("No status update has been recorded for more than "),
-                Cast(_threshold(), output_field=CharField()),
-                Case(
-                    When(
-                        stall_after_days__isnull=True,
-                        then=Value(" days, the site's limit for progress."),
+            **_flag_values(
+                since=since,
+                precision=precision,
+                details=Concat(
+                    Value("No status update has been recorded for more than "),
+                    Cast(quiet_threshold(), output_field=CharField()),
+                    Case(
+                        When(
+                            stall_after_days__isnull=True,
+                            then=Value(" days, the site's limit for progress."),
+                        ),
+                        default=Value(" days, this commitment's own limit for progress."),
+                        output_field=CharField(),
                     ),
-                    default=Value(" days, this commitment's own limit for progress."),
-                    output_field=CharField(),
+                    output_field=TextField(),
                 ),
-                output_field=TextField(),
-            ),
+            )
         )
-        .alias(stale_after=AddDays(EndOfPeriod(since, precision), _threshold()))
-        .filter(stale_after__lt=today)
         .order_by()
     )
 
 
-def overdue_commitments(*, today: datetime.date) -> QuerySet:
+def deadline_passed_commitments(*, today: datetime.date) -> QuerySet:
     """Published, not final, and its deadline (its last possible day) is behind us."""
     return (
-        Commitment.objects.published()
-        .exclude(status__in=FINAL_STATUSES)
+        Commitment.objects.public()
+        .open()
         .filter(deadline__isnull=False)
         .alias(deadline_end=EndOfPeriod(F("deadline"), F("deadline_precision")))
         .filter(deadline_end__lt=today)
         .annotate(
-            flag_since=F("deadline"),
-            flag_since_precision=F("deadline_precision"),
-            flag_details=Value(
-                "The deadline has passed and the commitment is not recorded as kept.",
-                output_field=TextField(),
-            ),
+            **_flag_values(
+                since=F("deadline"),
+                precision=F("deadline_precision"),
+                details="The deadline has passed and the commitment is not recorded as kept.",
+            )
         )
         .order_by()
     )
@@ -239,11 +135,12 @@ def _current_update_id():
     )
 
 
-def unsourced_commitments() -> QuerySet:
-    """Published, and every source its current status cites is unavailable."""
+def sources_unavailable_commitments() -> QuerySet:
+    """Published, and every source its current status cites has been marked unavailable
+    by the link check (offline, not missing: a status with no source never qualifies)."""
     cites = StatusUpdate.sources.through.objects
     return (
-        Commitment.objects.published()
+        Commitment.objects.public()
         # Only commitments citing an unavailable source somewhere can qualify: a small set,
         # found through the index on the sources, before the per-commitment look-up.
         .filter(
@@ -266,26 +163,36 @@ def unsourced_commitments() -> QuerySet:
         .annotate(
             # The date of the current status: a new status resolves this flag and, if
             # its sources are unavailable too, raises a fresh one.
-            flag_since=F("status_since"),
-            flag_since_precision=F("status_since_precision"),
-            flag_details=Value(
-                "Every source cited for its current status has failed three link checks in a row.",
-                output_field=TextField(),
-            ),
+            **_flag_values(
+                since=F("status_since"),
+                precision=F("status_since_precision"),
+                details="Every source cited for its current status has failed three link "
+                "checks in a row.",
+            )
         )
         .order_by()
     )
 
 
+#: Each reason's rule, by the reason's name: the commitments that meet it on ``today``.
+RULES = {
+    FlagReason.NO_RECENT_PROGRESS: no_recent_progress_commitments,
+    FlagReason.DEADLINE_PASSED: deadline_passed_commitments,
+    FlagReason.SOURCES_UNAVAILABLE: lambda *, today: sources_unavailable_commitments(),
+}
+
+
 def _rule(reason: str, today: datetime.date) -> QuerySet:
-    if reason == FlagReason.NO_RECENT_PROGRESS:
-        return stalled_commitments(today=today)
-    if reason == FlagReason.DEADLINE_PASSED:
-        return overdue_commitments(today=today)
-    return unsourced_commitments()
+    return RULES[reason](today=today)
 
 
 # --- Raise and resolve ------------------------------------------------------------------
+
+
+def _answered_by_hand(flags: QuerySet) -> QuerySet:
+    """Flags an editor resolved by hand: that observation is answered, and is not raised
+    again until the condition dates from something new."""
+    return flags.filter(resolved_by__isnull=False)
 
 
 def _to_raise(reason: str, today: datetime.date) -> QuerySet:
@@ -294,14 +201,10 @@ def _to_raise(reason: str, today: datetime.date) -> QuerySet:
     return (
         _rule(reason, today)
         .exclude(Exists(flags.open()))
-        # An editor who resolved this very observation by hand has answered it: it is not
-        # raised again until the condition dates from something new.
         .exclude(
             Exists(
-                flags.filter(
-                    resolved_by__isnull=False,
-                    since=OuterRef("flag_since"),
-                    since_precision=OuterRef("flag_since_precision"),
+                _answered_by_hand(flags).filter(
+                    since=OuterRef("flag_since"), since_precision=OuterRef("flag_since_precision")
                 )
             )
         )
@@ -431,7 +334,7 @@ def rule_flags_differ(*, reason: str, today: datetime.date) -> bool:
         .query.sql_with_params()
     )
     answered_sql, answered_params = (
-        flags.filter(resolved_by__isnull=False)
+        _answered_by_hand(flags)
         .values_list("commitment_id", "since", "since_precision")
         .query.sql_with_params()
     )
@@ -446,16 +349,6 @@ def rule_flags_differ(*, reason: str, today: datetime.date) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, (*rule_params, *open_params, *answered_params))
         return cursor.fetchone()[0]
-
-
-@contextmanager
-def advisory_lock(name: str):
-    """Hold a PostgreSQL transaction-level advisory lock (inside an atomic block): the
-    same job run twice at once queues instead of racing. SQLite has one writer anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
-    yield
 
 
 @dataclass

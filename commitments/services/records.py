@@ -15,6 +15,7 @@ from django.utils import timezone
 from ..caching import lock_public_version
 from ..dates import DatePrecision, end_of_period, format_vague_date, start_of_period
 from ..models import Commitment, Source, Status, StatusUpdate
+from .archiving import source_archive_enqueue
 
 # Query parameters that track a reader rather than name a page.
 TRACKING_PARAMETERS = frozenset(
@@ -133,9 +134,7 @@ def source_get_or_create(
         raise
     if normalised:
         # Archived by the Wayback Machine once this transaction commits; never a failure
-        # the editor sees (see services/links.py).
-        from .links import source_archive_enqueue
-
+        # the editor sees (see services/archiving.py).
         source_archive_enqueue(source.pk)
     return source, True
 
@@ -164,7 +163,7 @@ def _refresh_current_status(commitment: Commitment) -> None:
     latest = (
         StatusUpdate.objects.filter(commitment=commitment)
         .standing()
-        .order_by("-effective_on", "-recorded_at", "-id")
+        .latest_first()
         .first()
     )
     if latest is None:
@@ -196,7 +195,7 @@ def status_update_errors(
 ) -> dict[str, str]:
     """Every reason a status update would be refused, keyed by field. The admin's form
     shows these beside the fields; ``status_update_create`` refuses on any of them.
-    ``new_sources``: sources described on the spot, cited once saved (``status_update_log``)."""
+    ``new_sources``: sources described on the spot, recorded and cited on saving."""
     errors: dict[str, str] = {}
     if status not in Status.values:
         known = ", ".join(str(label) for label in Status.labels)
@@ -226,7 +225,8 @@ def status_update_create(
     effective_on: datetime.date,
     effective_precision: str = DatePrecision.DAY,
     description: str,
-    sources: Iterable[Source],
+    sources: Iterable[Source] = (),
+    new_sources: Iterable[dict] = (),
     recorded_by=None,
     corrects: StatusUpdate | None = None,
     correction_note: str = "",
@@ -234,11 +234,16 @@ def status_update_create(
 ) -> StatusUpdate:
     """Append a step to a commitment's timeline and bring its current status into step.
 
+    It cites ``sources`` picked from the record and ``new_sources`` described on the spot
+    (``source_get_or_create`` arguments; a known address is reused; errors about them are
+    keyed ``new_source_<field>``). One transaction: if the update is refused, no new
+    source is left behind.
+
     The commitment's row is locked for the length of the transaction, so two editors
     logging updates at once both land, one after the other, and the current status is
     computed from both.
     """
-    sources = list(sources or [])
+    sources = _cited_sources(sources, new_sources)
     given = commitment
     # Lock first: the checks below read the commitment's state.
     lock_public_version()
@@ -276,6 +281,24 @@ def status_update_create(
     return update
 
 
+def _cited_sources(sources: Iterable[Source], new_sources: Iterable[dict]) -> list[Source]:
+    """The sources picked, then those described on the spot, recorded (or found by address)
+    once every description is valid."""
+    cited = list(sources or [])
+    described = [dict(item) for item in new_sources or []]
+    errors: dict[str, str] = {}
+    for item in described:
+        for field, message in source_description_errors(**item).items():
+            errors.setdefault(f"new_source_{field}", message)
+    if errors:
+        raise ValidationError(errors)
+    for item in described:
+        source, _created = source_get_or_create(**item)
+        if source not in cited:
+            cited.append(source)
+    return cited
+
+
 def source_description_errors(
     *,
     url: str | None = None,
@@ -309,34 +332,10 @@ def source_description_errors(
     return errors
 
 
-@transaction.atomic
-def status_update_log(
-    *, sources: Iterable[Source] = (), new_sources: Iterable[dict] = (), **fields
-) -> StatusUpdate:
-    """``status_update_create``, citing sources picked from the record and sources
-    described on the spot (``source_get_or_create`` arguments; a known address is reused).
-    One transaction: if the update is refused, no new source is left behind.
-
-    Errors about a described source are keyed ``new_source_<field>``."""
-    cited = list(sources or [])
-    described = [dict(item) for item in new_sources or []]
-    errors: dict[str, str] = {}
-    for item in described:
-        for field, message in source_description_errors(**item).items():
-            errors.setdefault(f"new_source_{field}", message)
-    if errors:
-        raise ValidationError(errors)
-    for item in described:
-        source, _created = source_get_or_create(**item)
-        if source not in cited:
-            cited.append(source)
-    return status_update_create(sources=cited, **fields)
-
-
-def status_update_log_once(
+def status_update_create_once(
     *, idempotency_key: uuid.UUID | None, **fields
 ) -> tuple[StatusUpdate, bool]:
-    """``status_update_log``, at most once per one-time form token.
+    """``status_update_create``, at most once per one-time form token.
 
     The token is stored with the update, in the same transaction, under a unique
     constraint. A second call with a token already used records nothing and returns the
@@ -348,7 +347,7 @@ def status_update_log_once(
     Without a token (a caller that has none) it records every time.
     """
     if idempotency_key is None:
-        return status_update_log(**fields), True
+        return status_update_create(**fields), True
     if not isinstance(idempotency_key, uuid.UUID):
         try:
             idempotency_key = uuid.UUID(str(idempotency_key))
@@ -359,7 +358,7 @@ def status_update_log_once(
         return existing, False
     try:
         with transaction.atomic():
-            return status_update_log(idempotency_key=idempotency_key, **fields), True
+            return status_update_create(idempotency_key=idempotency_key, **fields), True
     except (IntegrityError, ValidationError):
         # The token's unique constraint, met in full_clean() or on insert: the first call won.
         existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()

@@ -13,6 +13,10 @@ streamed to both files, so memory stays flat. A day's folder is written under a 
 name and renamed into place when complete: a reader never sees half a snapshot, and a
 second run on the same day keeps the first (dated files are immutable; they are served
 with long cache lifetimes). The newest ``settings.SNAPSHOT_KEEP`` folders are kept.
+
+Owns: the folders, the manifest, writing both files in one pass, pruning and finding
+files. Must not shape a row or a file (``schemas.CommitmentRow``, ``exports``): a snapshot
+is the unfiltered export, byte for byte.
 """
 
 from __future__ import annotations
@@ -29,10 +33,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from .. import exports, selectors
+from .. import exports
 from ..filters import commitment_filter
 
 MANIFEST = "manifest.json"
@@ -64,18 +67,11 @@ def _counted(rows, counter: list[int]):
 def _write_files(folder: Path, day: str, generated_at: datetime.datetime) -> tuple[list, int]:
     """Both files from one pass over the rows: the CSV and JSON writers advance in step
     (each yields every ``exports.ROWS_PER_PIECE`` rows), so ``tee`` holds about one piece."""
-    stamp = generated_at.isoformat()
+    unfiltered = commitment_filter({})
     counter = [0]
-    rows = _counted(selectors.commitment_export_rows(commitment_filter({}).qs), counter)
-    csv_rows, json_rows = tee(rows)
-    header = {
-        "generated_at": stamp,
-        "source": settings.SITE_URL + reverse("commitments:commitment_list"),
-        "filters": {},
-        "ignored_filters": [],
-    }
-    csv_pieces = exports.csv_pieces(csv_rows, stamp)
-    json_pieces = exports.json_pieces(json_rows, header)
+    csv_rows, json_rows = tee(_counted(exports.commitment_rows(unfiltered.qs), counter))
+    csv_pieces = exports.csv_pieces(csv_rows, generated_at.isoformat())
+    json_pieces = exports.json_pieces(json_rows, exports.json_header(unfiltered, generated_at))
     csv_path, json_path = folder / f"commitments-{day}.csv", folder / f"commitments-{day}.json"
     digests = {csv_path: hashlib.sha256(), json_path: hashlib.sha256()}
     sizes = dict.fromkeys(digests, 0)

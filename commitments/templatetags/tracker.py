@@ -1,10 +1,18 @@
+"""``{% load tracker %}``: how the templates write what the models store: a vague date at
+its precision ("July 2025") and as ISO 8601, a stored address only when it may be a link,
+a figure with its thousands separated.
+
+Owns these filters only: no queries, no charts (``charts``), no rules about what is
+public (``querysets.py``).
+"""
+
 from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
 from .. import safety
-from ..dates import format_vague_date, iso_vague_date
+from ..dates import iso_vague_date
 
 register = template.Library()
 
@@ -31,11 +39,6 @@ def safe_href(value) -> str:
     return safety.safe_href(value)
 
 
-@register.simple_tag
-def vague_date(value, precision) -> str:
-    return format_vague_date(value, precision)
-
-
 @register.filter
 def number(value) -> str:
     """1234.00 -> "1,234"; 12.50 -> "12.5"."""
@@ -44,77 +47,3 @@ def number(value) -> str:
     if isinstance(value, Decimal):
         value = int(value) if value == value.to_integral_value() else value.normalize()
     return intcomma(value)
-
-
-# --- Server-rendered bar charts: every bar carries its label and value as text, so no
-# meaning rests on colour. ---------------------------------------------------------------
-
-LABEL_WIDTH = 150
-BAR_AREA = 220
-VALUE_WIDTH = 80
-ROW_HEIGHT = 30
-BAR_HEIGHT = 20
-
-
-def bar_chart(chart_id: str, title: str, rows: list[tuple], caption: str = "") -> dict:
-    """``rows``: (label, value, text, css class). Returns the geometry the SVG needs."""
-    largest = max([value for _label, value, _text, _css in rows] + [0])
-    out = []
-    for index, (label, value, text, css) in enumerate(rows):
-        bar = round(BAR_AREA * float(value) / float(largest), 1) if largest else 0
-        y = 6 + index * ROW_HEIGHT
-        out.append(
-            {
-                "label": label,
-                "text": text,
-                "css": css,
-                "bar": bar,
-                "y": y,
-                "text_y": y + BAR_HEIGHT - 5,
-                "value_x": LABEL_WIDTH + 10 + bar + 6,
-            }
-        )
-    return {
-        "id": chart_id,
-        "title": title,
-        "caption": caption,
-        "rows": out,
-        "width": LABEL_WIDTH + 10 + BAR_AREA + VALUE_WIDTH,
-        "height": 12 + len(rows) * ROW_HEIGHT,
-        "label_x": LABEL_WIDTH,
-        "bar_x": LABEL_WIDTH + 10,
-        "bar_height": BAR_HEIGHT,
-    }
-
-
-@register.simple_tag
-def status_chart(counts) -> dict:
-    return bar_chart(
-        "status-chart",
-        "Published commitments by status",
-        [(row["label"], row["count"], str(row["count"]), f"bar--{row['value']}") for row in counts],
-    )
-
-
-@register.simple_tag
-def indicator_chart(indicator) -> dict:
-    rows = []
-    if indicator.comparison_value is not None:
-        rows.append(
-            (
-                indicator.comparison_label or "Comparison",
-                indicator.comparison_value,
-                number(indicator.comparison_value),
-                "bar--comparison",
-            )
-        )
-    for observation in indicator.observations.all():
-        rows.append(
-            (
-                observation.vague("observed_on"),
-                observation.value,
-                number(observation.value),
-                "bar--observation",
-            )
-        )
-    return bar_chart(f"indicator-{indicator.slug}", f"{indicator.name} ({indicator.unit})", rows)

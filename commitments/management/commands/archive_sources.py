@@ -1,10 +1,15 @@
-"""Ask the Wayback Machine to archive sources that have no archive yet."""
+"""Ask the Wayback Machine to archive sources that have no archive yet (here and now, or
+through the worker). The rules are ``services/archiving.py``'s."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from commitments.services.links import source_archive, sources_pending_archive
+from commitments.services.archiving import (
+    source_archive,
+    source_archive_queue,
+    sources_pending_archive,
+)
 
 
 class Command(BaseCommand):
@@ -20,11 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args, limit, enqueue, **options):
         ids = sources_pending_archive(limit=limit)
         if enqueue:
-            from commitments.tasks import archive_source
-
-            for source_id in ids:
-                archive_source.delay(source_id)
-            self.stdout.write(f"{len(ids)} sources handed to the worker.")
+            queued = sum(source_archive_queue(source_id) for source_id in ids)
+            self.stdout.write(f"{queued} sources handed to the worker.")
             return
         for source_id in ids:
             outcome = source_archive(source_id=source_id)

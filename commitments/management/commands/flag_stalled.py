@@ -1,33 +1,17 @@
-"""Raise and resolve flags now, as the daily job does: ``python manage.py flag_stalled``."""
+"""``python manage.py flag_stalled``: the old name of ``refresh_flags``, kept for one
+release. It says on stderr that it is deprecated, then runs ``refresh_flags`` unchanged."""
 
 from __future__ import annotations
 
-import datetime
-
-from django.core.management.base import BaseCommand, CommandError
-
-from commitments.services import flags_refresh
+from . import refresh_flags
 
 
-class Command(BaseCommand):
-    help = (
-        "Flag published commitments with no recent progress or a passed deadline (and "
-        "those whose current sources are all unavailable); resolve flags that no longer hold."
-    )
+class Command(refresh_flags.Command):
+    help = f"Deprecated: use refresh_flags. {refresh_flags.Command.help}"
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--today",
-            help="Judge as of this date (YYYY-MM-DD) instead of today, e.g. to preview.",
+    def handle(self, *args, **options):
+        self.stderr.write(
+            "flag_stalled is deprecated and will be removed in the next release: "
+            "use `manage.py refresh_flags`."
         )
-
-    def handle(self, *args, today=None, **options):
-        if today:
-            try:
-                today = datetime.date.fromisoformat(today)
-            except ValueError as exc:
-                raise CommandError(
-                    f"--today must be a date like 2025-10-31, not {today!r}"
-                ) from exc
-        report = flags_refresh(today=today)
-        self.stdout.write(str(report))
+        super().handle(*args, **options)
