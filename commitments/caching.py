@@ -162,8 +162,16 @@ def private_no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def etag_for(request: HttpRequest, version: int) -> str:
-    """A weak ETag: the version and this answer's identity (address, the headers public
+def version_stamp(version: int, changed_at: datetime.datetime) -> str:
+    """The public version as caches name it: its number and the moment it was bumped. The
+    number alone could come round again (a database restored from a backup, or emptied
+    and filled again, as each test run does), and a cache or a browser would then take
+    an old page for the current one."""
+    return f"{version}.{int(changed_at.timestamp() * 1_000_000):x}"
+
+
+def etag_for(request: HttpRequest, version: str) -> str:
+    """A weak ETag: the version's stamp and this answer's identity (address, the headers public
     answers vary on, the language). Weak, because exports stamp the time they were made
     and compression may change the bytes: the same version means the same content."""
     identity = "\n".join(
@@ -245,7 +253,8 @@ class PublicCacheMiddleware:
 
     def _answer(self, request: HttpRequest, current: tuple) -> HttpResponse:
         version, changed_at = current
-        etag = etag_for(request, version)
+        stamp = version_stamp(version, changed_at)
+        etag = etag_for(request, stamp)
         last_modified = int(changed_at.timestamp())
 
         if request.headers.get("If-None-Match", "").strip() != "*":
@@ -257,7 +266,7 @@ class PublicCacheMiddleware:
                     public_headers(conditional, etag, last_modified)
                 return conditional
 
-        key_prefix = f"{KEY_PREFIX}.{version}"
+        key_prefix = f"{KEY_PREFIX}.{stamp}"
         use_cache = settings.PUBLIC_CACHE
         key = _cache_call(get_cache_key, request, key_prefix, "GET", cache) if use_cache else None
         if key is not None:

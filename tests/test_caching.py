@@ -145,6 +145,30 @@ def test_pages_are_kept_in_the_server_cache_and_exports_are_not(client, world):
         assert client.get(export)["X-Cache"] == "miss"
 
 
+def test_a_version_number_that_comes_round_again_never_serves_an_old_page(client, world):
+    """A database restored from a backup (or emptied and filled again, as each test run
+    does) can repeat a version number with other content: the cache and the ETags are
+    keyed by the number and the moment it was bumped, so the old page is not served."""
+    page = f"/commitments/{world['commitment'].slug}/"
+    first = client.get(page)
+    assert "Stop the boats" in first.content.decode() and client.get(page)["X-Cache"] == "hit"
+    old_version = PublicVersion.objects.get(pk=1).version
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE commitments_commitment SET title = 'Restored title' WHERE slug = %s",
+            [world["commitment"].slug],
+        )
+        # The restore: the same number as when the page was cached, bumped at another time.
+        cursor.execute(
+            "UPDATE commitments_publicversion SET version = %s, changed_at = changed_at"
+            " + interval '1 hour' WHERE id = 1",
+            [old_version],
+        )
+    again = client.get(page, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and again["X-Cache"] == "miss"
+    assert "Restored title" in again.content.decode()
+
+
 def test_every_public_table_bumps_the_version_from_the_database_itself(world):
     tables = {
         model._meta.db_table
