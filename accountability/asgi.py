@@ -1,5 +1,9 @@
 """ASGI entry point (Django's own handler). Production serves WSGI through granian; this is
-kept for the measured comparison in bench/idle_clients.py (uvicorn)."""
+kept for the measured comparison in bench/idle_clients.py (uvicorn).
+
+Must not grow middleware or routes of its own: it serves what ``settings`` and ``urls``
+declare, like ``wsgi.py``.
+"""
 
 import os
 

@@ -1,5 +1,10 @@
 """Response headers every page gets: Content-Security-Policy (django-csp, with the two
-exceptions the site needs), Permissions-Policy, and gzip for public pages only."""
+exceptions the site needs), Permissions-Policy, and gzip for public pages only.
+
+Owns the headers only: which pages are public and cacheable is ``commitments/caching.py``'s
+decision, and no header here may be relaxed per view except through django-csp's
+decorators.
+"""
 
 from __future__ import annotations
 

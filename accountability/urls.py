@@ -1,3 +1,9 @@
+"""The project's address book: the app's public pages (``commitments.urls``), the admin
+and its sign-in pages, and, for a benchmark run only, the bare reference view.
+
+No view is written here; each address points at the module that owns it.
+"""
+
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse

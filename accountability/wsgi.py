@@ -1,3 +1,8 @@
+"""WSGI entry point: what granian (``Procfile``, compose) serves.
+
+Must not configure anything: settings come from ``accountability.settings`` alone.
+"""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -1,4 +1,8 @@
-"""Dates known only to the month or the year, stored at the start of their period."""
+"""Dates known only to the month or the year, stored at the start of their period.
+
+Owns the arithmetic and the wording of vague dates (start, end, display, ISO). It must
+not read the database or import the app's models: models and templates call it.
+"""
 
 from __future__ import annotations
 

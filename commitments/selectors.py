@@ -1,6 +1,10 @@
 """Reads that span models. Views, feeds, the API and the exports all read through here, and
 here every read of public material goes through the models' ``public()`` QuerySet methods
-(``querysets.py``), where what the public may see is defined once."""
+(``querysets.py``), where what the public may see is defined once.
+
+Reads only: it must not write, and it must not decide what is public itself (that is
+``public()``'s job). Reads of one model alone belong on its QuerySet.
+"""
 
 from __future__ import annotations
 
@@ -234,9 +238,7 @@ class TimelineEvent:
 
     @property
     def date_field(self) -> str:
-        return {"update": "effective_on", "statement": "said_on", "observation": "observed_on"}[
-            self.kind
-        ]
+        return dict(EVENT_KINDS)[self.kind]
 
     @property
     def date_iso(self) -> str:
@@ -265,6 +267,29 @@ def _sources_prefetch(lookup: str = "sources") -> Prefetch:
     return Prefetch(lookup, queryset=Source.objects.by_date_published())
 
 
+#: Each kind of timeline event, in its order on a shared date: its name and the field
+#: holding its date.
+EVENT_KINDS = [
+    ("update", "effective_on"),
+    ("statement", "said_on"),
+    ("observation", "observed_on"),
+]
+
+
+def _event_keys(queryset, rank: int):
+    """One kind's part of the timeline's UNION: (kind, pk, date, rank) rows."""
+    kind, date_field = EVENT_KINDS[rank]
+    return (
+        queryset.annotate(
+            event_kind=Value(kind, output_field=CharField()),
+            event_rank=Value(rank, output_field=IntegerField()),
+            event_at=F(date_field),
+        )
+        .values_list("event_kind", "pk", "event_at", "event_rank")
+        .order_by()
+    )
+
+
 def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bool = False):
     """Status updates, statements and indicator observations, newest first, one page at a
     time. Corrections are not events of their own: each is attached (``.chain``) to the
@@ -275,39 +300,14 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
     JavaScript); otherwise only that page's events (the HTMX fragment).
     """
     page = max(1, page)
-    keys = (
-        StatusUpdate.objects.public()
-        .filter(commitment=commitment, corrects__isnull=True)
-        .annotate(
-            event_kind=Value("update", output_field=CharField()),
-            event_rank=Value(0, output_field=IntegerField()),
-            event_at=F("effective_on"),
-        )
-        .values_list("event_kind", "pk", "event_at", "event_rank")
-        .order_by()
-        .union(
-            Statement.objects.public()
-            .filter(commitments=commitment)
-            .annotate(
-                event_kind=Value("statement", output_field=CharField()),
-                event_rank=Value(1, output_field=IntegerField()),
-                event_at=F("said_on"),
-            )
-            .values_list("event_kind", "pk", "event_at", "event_rank")
-            .order_by(),
-            Observation.objects.public()
-            .filter(indicator__commitments=commitment)
-            .annotate(
-                event_kind=Value("observation", output_field=CharField()),
-                event_rank=Value(2, output_field=IntegerField()),
-                event_at=F("observed_on"),
-            )
-            .values_list("event_kind", "pk", "event_at", "event_rank")
-            .order_by(),
-            all=True,
-        )
-        .order_by("-event_at", "event_rank", "-pk")
-    )
+    # The kinds in their order on a shared date: updates, then statements, then figures.
+    kinds = [
+        StatusUpdate.objects.public().filter(commitment=commitment, corrects__isnull=True),
+        Statement.objects.public().filter(commitments=commitment),
+        Observation.objects.public().filter(indicator__commitments=commitment),
+    ]
+    first, *others = [_event_keys(queryset, rank) for rank, queryset in enumerate(kinds)]
+    keys = first.union(*others, all=True).order_by("-event_at", "event_rank", "-pk")
     start = 0 if cumulative else (page - 1) * TIMELINE_PAGE_SIZE
     end = page * TIMELINE_PAGE_SIZE
     rows = list(keys[start : end + 1])

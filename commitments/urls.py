@@ -1,3 +1,9 @@
+"""The public addresses: pages, fragments, feeds, exports, the API, the sitemap and the
+``/data/`` snapshots.
+
+No logic here: each address names the view that owns it.
+"""
+
 from django.contrib.sitemaps.views import index as sitemap_index
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path

@@ -3,6 +3,8 @@
 Every view answers GET and HEAD only (405 otherwise) and reads through ``selectors`` and
 ``filters``, so what the public may see is decided there. The exports' views only stream
 what ``exports`` writes: a row's fields are ``schemas.CommitmentRow``'s.
+
+Must not write, and must not filter by hand what the public may see.
 """
 
 from __future__ import annotations

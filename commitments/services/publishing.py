@@ -8,6 +8,8 @@ and when; django-simple-history keeps every change with its user.
 What is public may not be deleted, and neither is a source the timeline cites:
 ``deletion_refusals`` says why, object by object, and the admin asks it before every
 delete, single or bulk. What is public is the models' ``public()`` (``querysets.py``).
+
+Must not render or redirect: the admin shows what these services answer.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Sources and the timeline: recording a source, logging a status update."""
+"""Sources and the timeline: recording a source, logging a status update.
+
+Owns the rules for a new source (one per address) and for a status update (its sources,
+its dates, once per form: the idempotency token). Must not queue tasks itself except
+through ``queueing.py``, and must not render anything.
+"""
 
 from __future__ import annotations
 

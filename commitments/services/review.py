@@ -1,7 +1,10 @@
 """Editors' answers to the machine's flags: acknowledging one ("we've seen it") and
 resolving one ("dealt with, and how"), each with a note and who and when.
 
-Both need the ``commitments.resolve_flag`` permission (publishers)."""
+Both need the ``commitments.resolve_flag`` permission (publishers).
+
+Must not raise or resolve flags by rule: that is ``services/flags.py``'s job.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Check the sources' web addresses now, as the weekly job does."""
+"""Check the sources' web addresses now, as the weekly job does.
+
+Owns the command line and its report; the checking is ``services/links.py``'s.
+"""
 
 from __future__ import annotations
 

@@ -1,3 +1,9 @@
+"""``python manage.py create_user``: make a newsroom account with one role (Editor,
+Publisher or Admin), asking for the password when it is not given.
+
+Owns the command line only; the account rules are ``services/accounts.py``'s.
+"""
+
 import getpass
 import secrets
 import sys

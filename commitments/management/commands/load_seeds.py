@@ -1,3 +1,8 @@
+"""``python manage.py load_seeds``: load the seed data in ``seeds/`` (idempotent).
+
+Owns the command line only; what is created and how is ``seeding.py``'s.
+"""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError

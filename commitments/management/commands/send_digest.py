@@ -1,4 +1,7 @@
-"""Send the editors' digest now, as the daily job does."""
+"""Send the editors' digest now, as the daily job does.
+
+Owns the command line only; who gets what is ``services/digest.py``'s.
+"""
 
 from __future__ import annotations
 

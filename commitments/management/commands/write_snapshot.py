@@ -1,5 +1,8 @@
 """Write today's dated snapshot of the public data now, as the nightly job does:
-``python manage.py write_snapshot``."""
+``python manage.py write_snapshot``.
+
+Owns the command line only; what a snapshot holds is ``services/snapshots.py``'s.
+"""
 
 from __future__ import annotations
 
