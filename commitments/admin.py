@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -33,6 +33,7 @@ from .forms import (
     StatusUpdateForm,
     revision_form,
 )
+from .querysets import open_flag_through
 from .roles import PUBLISH_PERMISSION, RESOLVE_PERMISSION
 
 admin.site.site_header = _("Commitment tracker: editors")
@@ -524,9 +525,7 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
             .select_related("published_by", "made_in")
             .annotate(
                 _last_change=Max("status_updates__recorded_at"),
-                _open_flags=Count(
-                    "flags", filter=Q(flags__resolved_at__isnull=True), distinct=True
-                ),
+                _open_flags=Count("flags", filter=open_flag_through("flags"), distinct=True),
             )
         )
 

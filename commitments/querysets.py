@@ -43,6 +43,12 @@ NOT_FINAL = Q(NotIn(F("status"), list(FINAL_STATUSES)))
 OPEN_FLAG = Q(resolved_at__isnull=True)
 
 
+def open_flag_through(relation: str) -> Q:
+    """``OPEN_FLAG`` seen from another model through ``relation`` (e.g. ``"flags"`` from a
+    commitment, for an annotation's ``filter``)."""
+    return Q(*[(f"{relation}__{lookup}", value) for lookup, value in OPEN_FLAG.children])
+
+
 class AppQuerySet(models.QuerySet):
     def _model(self, name: str) -> type[models.Model]:
         """Another model of this app, through the app registry rather than an import."""

@@ -32,6 +32,8 @@ TWO_FACTOR_ROLES = (PUBLISHER, ADMIN)
 PUBLISH_PERMISSION = "commitments.publish_commitment"
 RESOLVE_PERMISSION = "commitments.resolve_flag"
 MANAGE_USERS_PERMISSION = "auth.change_user"
+#: Seeing drafts in the admin, and so previewing one at its future address.
+VIEW_DRAFTS_PERMISSION = "commitments.view_commitment"
 ADD_USERS_PERMISSION = "auth.add_user"
 
 _EDITED = ["actor", "topic", "source", "statement", "indicator", "observation", "commitment"]

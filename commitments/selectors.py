@@ -48,6 +48,7 @@ from .models import (
     StatusUpdate,
     Topic,
 )
+from .roles import VIEW_DRAFTS_PERMISSION
 
 #: Longest search text taken from a query string; the rest is ignored.
 SEARCH_MAX_LENGTH = 200
@@ -474,7 +475,7 @@ def public_topic_or_404(slug: str) -> Topic:
 def commitment_preview_or_404(slug: str, user) -> Commitment:
     """A draft at its future address, for staff who may see drafts in the admin."""
     may_preview = user.is_authenticated and user.is_staff
-    if not (may_preview and user.has_perm("commitments.view_commitment")):
+    if not (may_preview and user.has_perm(VIEW_DRAFTS_PERMISSION)):
         raise Http404
     return get_object_or_404(
         Commitment.objects.select_related("made_in").prefetch_related(

@@ -130,7 +130,7 @@ def _current_update_id():
     return Subquery(
         StatusUpdate.objects.filter(commitment=OuterRef("pk"))
         .standing()
-        .order_by("-effective_on", "-recorded_at", "-id")
+        .latest_first()
         .values("pk")[:1]
     )
 
