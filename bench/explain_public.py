@@ -63,20 +63,10 @@ def old_search(text: str):
     from django.contrib.postgres.search import SearchQuery
 
     query = SearchQuery(text, config=selectors.SEARCH_CONFIG, search_type="websearch")
-    by_commitment = (
-        Commitment.objects.alias(
-            document=selectors._search_vector(*selectors.COMMITMENT_SEARCH_FIELDS)
-        )
-        .filter(document=query)
-        .values("pk")
-    )
-    by_statement = (
-        Statement.objects.alias(
-            document=selectors._search_vector(*selectors.STATEMENT_SEARCH_FIELDS)
-        )
-        .filter(document=query, commitments__isnull=False)
-        .values("commitments")
-    )
+    by_commitment = Commitment.objects.filter(search_document=query).values("pk")
+    by_statement = Statement.objects.filter(
+        search_document=query, commitments__isnull=False
+    ).values("commitments")
     return (
         selectors.public_commitments()
         .filter(Q(pk__in=by_commitment) | Q(pk__in=by_statement))

@@ -17,6 +17,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -430,6 +431,9 @@ class Commitment(VagueDateMixin, models.Model):
         blank=True,
         help_text=_("The promise as it was reported or said, quoted where the words are known."),
     )
+    #: What the public search reads: kept by PostgreSQL itself (a trigger, migration 0014)
+    #: from the title, summary and original wording; NULL on other databases.
+    search_document = SearchVectorField(null=True, editable=False)
     actors = models.ManyToManyField(
         Actor, through="CommitmentActor", related_name="commitments", verbose_name=_("actors")
     )
@@ -502,7 +506,7 @@ class Commitment(VagueDateMixin, models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(
-        excluded_fields=["status", "status_since", "status_since_precision"]
+        excluded_fields=["status", "status_since", "status_since_precision", "search_document"]
     )
     objects = CommitmentQuerySet.as_manager()
 
@@ -679,6 +683,8 @@ class Statement(VagueDateMixin, models.Model):
         PARAPHRASE = "paraphrase", _("Paraphrase")
 
     text = models.TextField(_("text"))
+    #: The text as the public search reads it (see ``Commitment.search_document``).
+    search_document = SearchVectorField(null=True, editable=False)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.QUOTE)
     speaker = models.ForeignKey(
         Actor,
@@ -707,7 +713,7 @@ class Statement(VagueDateMixin, models.Model):
     )
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[commitments])
+    history = HistoricalRecords(m2m_fields=[commitments], excluded_fields=["search_document"])
     objects = StatementQuerySet.as_manager()
 
     vague_dates = (("said_on", "said_precision"),)

@@ -55,26 +55,12 @@ SEARCH_MAX_LENGTH = 200
 #: Timeline events per page ("Load earlier events" fetches the next page).
 TIMELINE_PAGE_SIZE = 20
 
-# The full-text documents. Migration 0003 builds its GIN indexes on exactly these
-# expressions (see ``search_document_sql``), so the planner can use them.
+# The full-text documents: PostgreSQL keeps each row's in ``search_document`` (a trigger,
+# migration 0014, from the title, summary and original wording, or a statement's text),
+# with a GIN index on it. Elsewhere (SQLite) the search falls back to containment.
 SEARCH_CONFIG = "english"
 COMMITMENT_SEARCH_FIELDS = ("title", "summary", "original_wording")
 STATEMENT_SEARCH_FIELDS = ("text",)
-
-
-def _search_vector(*fields):
-    from django.contrib.postgres.search import SearchVector
-
-    return SearchVector(*fields, config=SEARCH_CONFIG)
-
-
-def search_document_sql(model, fields) -> str:
-    """The SQL of a search document, as the ORM writes it: the index's expression."""
-    queryset = model.objects.annotate(document=_search_vector(*fields)).values("document")
-    compiler = queryset.query.get_compiler(connection=connection)
-    sql, params = compiler.compile(queryset.query.annotations["document"])
-    with connection.cursor() as cursor:
-        return cursor.mogrify(sql, params) if params else sql
 
 
 def clean_search_text(value: str | None) -> str:
@@ -100,16 +86,11 @@ def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Co
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
         # Two id sets, each found through its GIN index, in one UNION ALL: the planner
         # joins the few matching ids to the commitments by primary key (an OR of two
-        # IN subqueries would be checked row by row in a sequential scan).
-        by_commitment = (
-            Commitment.objects.alias(document=_search_vector(*COMMITMENT_SEARCH_FIELDS))
-            .filter(document=query)
-            .order_by()
-            .values("pk")
-        )
+        # IN subqueries would be checked row by row in a sequential scan). The documents
+        # are stored, so even a word every row holds costs no document computed again.
+        by_commitment = Commitment.objects.filter(search_document=query).order_by().values("pk")
         by_statement = (
-            Statement.objects.alias(document=_search_vector(*STATEMENT_SEARCH_FIELDS))
-            .filter(document=query, commitments__isnull=False)
+            Statement.objects.filter(search_document=query, commitments__isnull=False)
             .order_by()
             .values("commitments")
         )

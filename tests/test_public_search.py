@@ -15,24 +15,48 @@ from tests.embedded import embedded_environment, manage
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("commitments.migrations.0003_search_indexes")
+migration = importlib.import_module("commitments.migrations.0014_search_documents")
 
 
-def test_indexes_are_built_on_the_expressions_the_search_uses():
-    assert (
-        selectors.search_document_sql(Commitment, selectors.COMMITMENT_SEARCH_FIELDS)
-        == migration.INDEXES["commitment_search_document"][1]
+def test_stored_documents_are_the_search_expression_kept_on_every_write(
+    make_commitment, make_source
+):
+    """PostgreSQL keeps each row's document itself (a trigger): the same document the
+    ORM's SearchVector of the searched fields gives, after an insert and after an update,
+    and the GIN indexes are on the stored columns."""
+    from django.contrib.postgres.search import SearchVector
+
+    commitment = make_commitment(title="A zeppelin promise", original_wording="We will fly.")
+    statement = Statement.objects.create(
+        text="Hovercraft first.",
+        speaker_description="An official",
+        said_on=datetime.date(2025, 1, 1),
+        source=make_source(),
     )
-    assert (
-        selectors.search_document_sql(Statement, selectors.STATEMENT_SEARCH_FIELDS)
-        == migration.INDEXES["statement_search_document"][1]
-    )
+    commitment.summary = "Now about ferries."
+    commitment.save()
+    statement.text = "Hovercraft later."
+    statement.save()
+    for model, fields, pk in (
+        (Commitment, selectors.COMMITMENT_SEARCH_FIELDS, commitment.pk),
+        (Statement, selectors.STATEMENT_SEARCH_FIELDS, statement.pk),
+    ):
+        row = (
+            model.objects.filter(pk=pk)
+            .annotate(expected=SearchVector(*fields, config=selectors.SEARCH_CONFIG))
+            .values("search_document", "expected")
+            .get()
+        )
+        assert row["search_document"] and row["search_document"] == row["expected"], model
+    assert "ferri" in Commitment.objects.get(pk=commitment.pk).search_document
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE indexname IN "
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
             "('commitment_search_document', 'statement_search_document')"
         )
-        assert {row[0] for row in cursor.fetchall()} == set(migration.INDEXES)
+        indexes = dict(cursor.fetchall())
+    assert set(indexes) == {index for _expression, index in migration.DOCUMENTS.values()}
+    assert all("gin (search_document)" in definition for definition in indexes.values())
 
 
 def fill(n: int):

@@ -1,7 +1,7 @@
 """GIN indexes for the public full-text search, on PostgreSQL only (a no-op on SQLite).
 
 Each index is built on exactly the expression the search query uses
-(``selectors.search_document_sql`` prints it; a test compares the two), so the planner
+(as the ORM wrote it; replaced by stored documents in 0014), so the planner
 can use it. Not declared in the models' ``Meta.indexes``: the expression indexes would
 need PostgreSQL-only functions on every backend.
 """
