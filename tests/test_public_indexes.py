@@ -180,6 +180,12 @@ def test_every_public_sort_and_filter_is_served_by_an_index():
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         for name, (queryset, index) in queries.items():
+            # The search reads stored documents (migration 0014): on tables this small a
+            # walk of a primary key with the document as a cheap filter costs less than
+            # the GIN index, so plain index scans are priced out too: the plan then shows
+            # whether the GIN index can serve the query at all.
+            searching = name.startswith("list, search")
+            cursor.execute(f"SET LOCAL enable_indexscan = {'off' if searching else 'on'}")
             plan = queryset.explain()
             names = (index,) if isinstance(index, str) else index
             assert any(index in plan for index in names), f"{name}: {index} not used\n{plan}"
