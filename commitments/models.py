@@ -991,6 +991,9 @@ class Flag(models.Model):
             ),
         ]
         indexes = [
+            # The home page: the newest open flags, read in order until twenty are found
+            # on published commitments (not every open flag sorted).
+            models.Index(fields=["-raised_at"], name="flag_open_newest", condition=OPEN_FLAG),
             # The flag job: open flags by reason and commitment, with what its resolve step
             # reads, so it never visits the table.
             models.Index(

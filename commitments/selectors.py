@@ -396,7 +396,7 @@ def indicators_with_observations(queryset: QuerySet[Indicator] | None = None):
 def status_counts(queryset: QuerySet[Commitment] | None = None) -> list[dict]:
     """Every status in the vocabulary with its count, zero included, in vocabulary order."""
     queryset = public_commitments() if queryset is None else queryset
-    counts = dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
+    counts = dict(queryset.order_by().values_list("status").annotate(n=Count("*")))
     return [
         {"value": value, "label": label, "count": counts.get(value, 0)}
         for value, label in Status.choices

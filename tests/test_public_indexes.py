@@ -166,6 +166,7 @@ def public_queries() -> dict:
             ("commitment_pub_made", "commitments_commitment_topics_topic_id"),
         ),
         "home, recently changed": (selectors.recently_changed(10), "commitment_pub_recent"),
+        "home, open flags": (selectors.open_flags(20), "flag_open_newest"),
         "home, status counts": (
             selectors.public_commitments().order_by().values("status").annotate(n=Count("id")),
             "commitment_pub_status",
