@@ -62,16 +62,21 @@ def test_a_stopped_database_gives_a_503_at_once():
         assert took < 1.5  # refused: no wait for a timeout
 
 
+def proxied_database_env(proxy: FreezableProxy, **extra: str) -> dict[str, str]:
+    """The app pointed at the test database through ``proxy``, which the test freezes."""
+    return {
+        "DATABASE_URL": database_url(connection, via_port=proxy.port),
+        "DB_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
+        **extra,
+    }
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_site_recovers_by_itself_when_the_database_comes_back(make_commitment):
     commitment = make_commitment(title="Recovered promise")
     real = connection.settings_dict
     with FreezableProxy((real["HOST"] or "127.0.0.1", int(real["PORT"] or 5432))) as proxy:
-        env = {
-            "DATABASE_URL": database_url(connection, via_port=proxy.port),
-            "DB_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
-        }
-        with serve(env) as base:
+        with serve(proxied_database_env(proxy)) as base:
             page = base + commitment.get_absolute_url()
             response, _took = timed_get(page)
             assert response.status_code == 200 and "Recovered promise" in response.text
@@ -96,12 +101,7 @@ def test_a_database_frozen_under_an_open_connection_gives_a_503_and_recovers(mak
     commitment = make_commitment(title="Pooled promise")
     real = connection.settings_dict
     with FreezableProxy((real["HOST"] or "127.0.0.1", int(real["PORT"] or 5432))) as proxy:
-        env = {
-            "DATABASE_URL": database_url(connection, via_port=proxy.port),
-            "DB_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
-            "CONN_MAX_AGE": "600",
-            "DB_REQUEST_DEADLINE_SECONDS": "1.5",
-        }
+        env = proxied_database_env(proxy, CONN_MAX_AGE="600", DB_REQUEST_DEADLINE_SECONDS="1.5")
         with serve(env, threading=False) as base:
             page = base + commitment.get_absolute_url()
             response, _took = timed_get(page)

@@ -6,16 +6,16 @@ from __future__ import annotations
 import datetime
 import re
 import threading
-import time
 import uuid
 
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.test import Client
 
 from commitments import services
 from commitments.models import Commitment, Source, StatusUpdate
+from tests.concurrency import second_waits_for_first
 
 ADD_URL = "/admin/commitments/statusupdate/add/"
 
@@ -94,15 +94,6 @@ def test_a_form_shown_again_with_errors_keeps_its_token(role_client, make_commit
     assert StatusUpdate.objects.filter(commitment=commitment).count() == 1
 
 
-def waiting_on_a_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_calls_at_once_with_one_token_record_once(make_commitment):
     """The second call finds nothing (the first has not committed), waits on the
@@ -119,47 +110,18 @@ def test_two_calls_at_once_with_one_token_record_once(make_commitment):
             {"url": "https://example.org/at-once", "title": "At once", "outlet": "Example"}
         ],
     }
-    first_holds_lock, let_first_commit = threading.Event(), threading.Event()
     results: dict[str, tuple] = {}
-    errors: list[BaseException] = []
 
     def first():
-        try:
-            with transaction.atomic():
-                results["first"] = services.status_update_create_once(
-                    idempotency_key=token, **fields
-                )
-                first_holds_lock.set()
-                assert let_first_commit.wait(10)
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        results["first"] = services.status_update_create_once(idempotency_key=token, **fields)
 
     def second():
-        try:
-            with transaction.atomic():
-                results["second"] = services.status_update_create_once(
-                    idempotency_key=token, **fields
-                )
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        with transaction.atomic():
+            results["second"] = services.status_update_create_once(
+                idempotency_key=token, **fields
+            )
 
-    one = threading.Thread(target=first)
-    one.start()
-    assert first_holds_lock.wait(10)
-    two = threading.Thread(target=second)
-    two.start()
-    deadline = time.monotonic() + 10
-    while waiting_on_a_lock() < 1:
-        assert time.monotonic() < deadline, "the second call never waited"
-        time.sleep(0.05)
-    let_first_commit.set()
-    one.join(10)
-    two.join(10)
-    assert not errors, errors
+    second_waits_for_first(first, second)
 
     (first_update, first_new), (second_update, second_new) = results["first"], results["second"]
     assert (first_new, second_new) == (True, False)
