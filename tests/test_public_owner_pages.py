@@ -44,8 +44,8 @@ def test_actor_and_topic_pages_paginate_like_the_list(client, make_commitment, o
     html = html_of(client.get(url))
     assert rows(html) == 20 and "Page 1 of 2" in html
     assert "25 published commitments" in html
-    assert 'href="?page=2"' in html and 'hx-get="?page=2"' in html
-    assert 'hx-target="#results"' in html
+    assert 'href="?page=2"' in html and 'data-hx-get="?page=2"' in html
+    assert 'data-hx-target="#results"' in html
 
     page_two = html_of(client.get(url + "?page=2"))
     assert rows(page_two) == 5 and "Page 2 of 2" in page_two

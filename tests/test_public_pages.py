@@ -157,7 +157,7 @@ def test_list_paginates_and_keeps_the_filters_in_page_links(client, make_commitm
     html = html_of(client.get("/commitments/?status=stalled"))
     assert rows(html) == 20 and "Page 1 of 2" in html
     assert 'href="?status=stalled&amp;page=2"' in html
-    assert 'hx-get="?status=stalled&amp;page=2"' in html
+    assert 'data-hx-get="?status=stalled&amp;page=2"' in html
     html = html_of(client.get("/commitments/?status=stalled&page=2"))
     assert rows(html) == 5 and "Page 2 of 2" in html
 
@@ -476,7 +476,7 @@ def test_long_timeline_loads_earlier_events_with_htmx_and_a_plain_link(
     html = html_of(client.get(url))
     assert html.count('class="event event--update"') == TIMELINE_PAGE_SIZE
     assert "Step 25." in html and "<p>Step 5.</p>" not in html
-    assert 'href="?page=2#timeline" hx-get="?page=2"' in html and "Load earlier events" in html
+    assert 'href="?page=2#timeline" data-hx-get="?page=2"' in html and "Load earlier events" in html
 
     fragment = html_of(client.get(url, {"page": 2}, **HTMX))
     assert "<html" not in fragment and "<h1>" not in fragment
