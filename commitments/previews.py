@@ -130,8 +130,15 @@ def draw_preview(facts: dict) -> bytes:
     draw.text((MARGIN, 52), facts["site"], font=site_font, fill=MUTED)
     y = 52 + _line_height(site_font) + 18
 
+    flags = facts["flags"]
+    shown = [f"Flag: {words}" for words in flags[:MAX_FLAGS]]
+    if len(flags) > MAX_FLAGS:
+        shown[-1] = f"And {len(flags) - MAX_FLAGS + 1} more flags: see the page"
+    # Two flags take a title line's room: the title gives it up, never the flags.
+    max_title_lines = TITLE_LINES - max(0, len(shown) - 1)
+
     title_font = _font(TITLE_SIZE, bold=True)
-    title_lines = _wrap(draw, facts["title"], title_font, inner, TITLE_LINES)
+    title_lines = _wrap(draw, facts["title"], title_font, inner, max_title_lines)
     step = _line_height(title_font)
     for line in title_lines:
         draw.text((MARGIN, y), line, font=title_font, fill=INK)
@@ -160,14 +167,10 @@ def draw_preview(facts: dict) -> bytes:
 
     flag_font = _font(30)
     flag_step = _line_height(flag_font) + 14
-    flags = facts["flags"]
-    shown = flags[:MAX_FLAGS]
-    if len(flags) > MAX_FLAGS:
-        shown[-1] = f"{len(flags) - MAX_FLAGS + 1} more flags: see the page"
     for words in shown:
         if y + flag_step > PREVIEW_HEIGHT - 24:
             break
-        text = _wrap(draw, f"Flag: {words}", flag_font, inner - 40, 1)[0]
+        text = _wrap(draw, words, flag_font, inner - 40, 1)[0]
         draw.rectangle((MARGIN, y, MARGIN + inner, y + flag_step - 8), fill=FLAG_BACKGROUND)
         draw.rectangle((MARGIN, y, MARGIN + 8, y + flag_step - 8), fill=FLAG_BAR)
         draw.text((MARGIN + 28, y + 6), text, font=flag_font, fill=INK)
