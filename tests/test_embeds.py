@@ -478,3 +478,26 @@ def test_oembed_json_is_valid_and_keeps_the_title_unescaped(client, nasty):
     raw = oembed(client, url=page_address(nasty)).content.decode()
     assert json.loads(raw)["title"] == NASTY_TITLE
     assert unescape(json.loads(raw)["html"]).count(NASTY_TITLE) == 1
+
+
+def test_oembed_answers_from_the_page_cache_until_a_public_write(
+    client, nasty, make_source, log_update
+):
+    cache.clear()
+    url = page_address(nasty)
+    first = oembed(client, url=url)
+    second = oembed(client, url=url)
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
+    assert second.json() == first.json() and second["Access-Control-Allow-Origin"] == "*"
+    nasty.title = "A new title"
+    nasty.save()
+    third = oembed(client, url=url)
+    assert third["X-Cache"] == "miss" and third.json()["title"] == "A new title"
+
+
+def test_preview_image_is_not_gzipped_again_but_pages_are(client, nasty):
+    image = preview(client, nasty, HTTP_ACCEPT_ENCODING="gzip")
+    assert image.status_code == 200 and "Content-Encoding" not in image
+    assert image["ETag"].startswith('"')
+    page = client.get(nasty.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip")
+    assert page["Content-Encoding"] == "gzip"

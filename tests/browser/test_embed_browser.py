@@ -175,3 +175,18 @@ def test_a_200_character_title_is_clamped_and_the_card_stays_whole(
             assert lines <= 2.05, lines
             assert title.evaluate("t => t.scrollHeight > t.clientHeight")  # text was cut
             page.screenshot(path=str(artifacts / f"embed-long-{key}-{column}.png"))
+
+
+def test_copy_embed_code_puts_the_offered_snippet_on_the_clipboard(page, site):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    commitment = Commitment.objects.public().filter(title__contains='"').first()
+    page.goto(f"{site.url}{commitment.get_absolute_url()}")
+    for key in ("card", "responsive"):
+        button = page.locator(f'button[data-copy="#embed-{key}"]')
+        button.click()
+        status = button.locator("xpath=..").locator(".copy-status")
+        status.filter(has_text="Copied.").wait_for()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == page.input_value(f"#embed-{key}")
+        assert copied.startswith("<iframe ") and f'/commitments/{commitment.slug}/embed/"' in copied
+        assert "&quot;" in copied  # the title's quotes, escaped for the attribute
