@@ -177,7 +177,7 @@ def test_a_200_character_title_is_clamped_and_the_card_stays_whole(
             page.screenshot(path=str(artifacts / f"embed-long-{key}-{column}.png"))
 
 
-def test_copy_embed_code_puts_the_offered_snippet_on_the_clipboard(page, site):
+def test_copy_embed_code_puts_the_offered_snippet_on_the_clipboard(page, site, artifacts):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
     commitment = Commitment.objects.public().filter(title__contains='"').first()
     page.goto(f"{site.url}{commitment.get_absolute_url()}")
@@ -190,3 +190,4 @@ def test_copy_embed_code_puts_the_offered_snippet_on_the_clipboard(page, site):
         assert copied == page.input_value(f"#embed-{key}")
         assert copied.startswith("<iframe ") and f'/commitments/{commitment.slug}/embed/"' in copied
         assert "&quot;" in copied  # the title's quotes, escaped for the attribute
+    page.locator(".embed-code").screenshot(path=str(artifacts / "embed-code-section.png"))
