@@ -501,3 +501,9 @@ def test_preview_image_is_not_gzipped_again_but_pages_are(client, nasty):
     assert image["ETag"].startswith('"')
     page = client.get(nasty.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip")
     assert page["Content-Encoding"] == "gzip"
+
+
+def test_every_status_has_its_badge_colour_in_the_preview_image():
+    from commitments.vocabulary import Status
+
+    assert set(previews.STATUS_COLOURS) == set(Status.values)
