@@ -58,4 +58,7 @@ class PublicGZipMiddleware(GZipMiddleware):
     def process_response(self, request, response):
         if request.COOKIES or response.cookies or request.path_info.startswith(ADMIN_PREFIX):
             return response
+        if response.get("Content-Type", "").startswith("image/"):
+            return response  # a PNG (the preview image) is compressed already
+
         return super().process_response(request, response)

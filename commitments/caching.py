@@ -193,7 +193,8 @@ def public_headers(response: HttpResponse, etag: str, last_modified: int) -> Htt
         max_age=settings.PUBLIC_MAX_AGE,
         stale_while_revalidate=settings.PUBLIC_STALE_WHILE_REVALIDATE,
     )
-    response["ETag"] = etag
+    if not response.has_header("ETag"):
+        response["ETag"] = etag  # a view's own ETag (a content hash: the preview image) stays
     # Never later than the answer itself (RFC 9110, 8.8.2.1); while changed_at is ahead of
     # the clock (many writes in a few seconds) the date sent is now, which only means
     # fewer 304s.
@@ -283,8 +284,11 @@ class PublicCacheMiddleware:
             return response  # a dated file (a /data/ snapshot) keeps its own long lifetime
         if response.cookies or "private" in cache_control or "no-store" in cache_control:
             return private_no_store(response)
+        # A view's own ETag (the preview image's content hash): it answers If-None-Match
+        # itself and keeps its own cache, so the page cache leaves it alone.
+        own_etag = response.has_header("ETag")
         public_headers(response, etag, last_modified)
-        if use_cache and request.method == "GET" and _storable(response):
+        if use_cache and request.method == "GET" and not own_etag and _storable(response):
             if hasattr(response, "render") and callable(response.render):
                 response.render()
             # One chunk, not one per write() (a feed is written in thousands of pieces, and

@@ -23,6 +23,12 @@ urlpatterns = [
     path("commitments/<slug:slug>/", views.commitment_detail, name="commitment_detail"),
     path("commitments/<slug:slug>/changes/", views.commitment_changes, name="commitment_changes"),
     path("commitments/<slug:slug>/embed/", views.commitment_embed, name="commitment_embed"),
+    path(
+        "commitments/<slug:slug>/preview.png",
+        views.commitment_preview_image,
+        name="commitment_preview_image",
+    ),
+    path("oembed/", views.oembed, name="oembed"),
     path("actors/<slug:slug>/", views.actor_detail, name="actor_detail"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic_detail"),
     path("corrections/", views.corrections, name="corrections"),

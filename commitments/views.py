@@ -18,18 +18,23 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.cache import (
+    add_never_cache_headers,
+    get_conditional_response,
+    patch_cache_control,
+)
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from . import exports, selectors
+from . import embeds, exports, previews, selectors
 from .filters import commitment_filter
 from .models import Commitment, Revision
 from .services import snapshots
@@ -165,6 +170,7 @@ def _commitment_page(request: HtmxHttpRequest, commitment: Commitment, *, previe
             "related": selectors.related_commitments(commitment),
             "indicators": selectors.indicators_with_observations(commitment.indicators.all()),
             "page_url": settings.SITE_URL + commitment.get_absolute_url(),
+            **_embed_context(commitment),
             "revision_count": Revision.objects.public().filter(commitments=commitment).count(),
             "preview": preview,
         },
@@ -195,6 +201,70 @@ def commitment_embed(request: HttpRequest, slug: str):
         "commitments/embed.html",
         {"commitment": commitment, "page_url": settings.SITE_URL + commitment.get_absolute_url()},
     )
+
+
+def _embed_context(commitment: Commitment) -> dict:
+    """What the commitment page offers for embedding and link previews: the snippets for
+    each size, the oEmbed discovery address and the preview image's absolute address."""
+    page_url = settings.SITE_URL + commitment.get_absolute_url()
+    return {
+        "embed_choices": embeds.embed_choices(commitment),
+        "oembed_url": embeds.oembed_discovery_url(page_url),
+        "preview_image_url": settings.SITE_URL
+        + reverse("commitments:commitment_preview_image", args=[commitment.slug]),
+        "preview_image_size": (embeds.PREVIEW_WIDTH, embeds.PREVIEW_HEIGHT),
+    }
+
+
+def _plain_error(status: int, message: str) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def oembed(request: HttpRequest):
+    """oEmbed (https://oembed.com/, section 2) for a commitment page's address: a "rich"
+    answer whose ``html`` is the page's own embed snippet, sized within ``maxwidth`` and
+    ``maxheight``. JSON only (``format=xml`` is the spec's 501); a malformed size is a
+    400, an address that is not a public commitment a 404."""
+    response_format = request.GET.get("format", "json").strip().lower() or "json"
+    if response_format != "json":
+        return _plain_error(501, "Only format=json is available.")
+    url = request.GET.get("url", "").strip()
+    if not url:
+        return _plain_error(400, "The url parameter is required: a commitment's address.")
+    try:
+        max_width, max_height = embeds.max_dimensions(
+            request.GET.get("maxwidth"), request.GET.get("maxheight")
+        )
+        slug = embeds.slug_from_url(url)
+        try:
+            commitment = selectors.public_commitment_or_404(slug)
+        except Http404:
+            raise embeds.OEmbedError(404, "No public commitment has this address.") from None
+        payload = embeds.oembed_payload(commitment, max_width=max_width, max_height=max_height)
+    except embeds.OEmbedError as error:
+        return _plain_error(error.status, error.message)
+    response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def commitment_preview_image(request: HttpRequest, slug: str):
+    """The commitment's social preview image (``previews``): its ETag is the fingerprint
+    of what it draws, so a repeat gets a 304 until the status, the title or the flags
+    change. The view answers it (the page cache leaves answers with their own ETag)."""
+    commitment = selectors.public_commitment_or_404(slug)
+    facts = previews.preview_facts(commitment)
+    digest = previews.fingerprint(facts)
+    etag = f'"{digest}"'
+    response = get_conditional_response(request, etag=etag)
+    if response is None or response.status_code != 304:
+        png = previews.preview_png(facts, digest)
+        response = HttpResponse(png, content_type="image/png")
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=settings.PUBLIC_MAX_AGE)
+    return response
 
 
 def _owner_page(kind: str, find_owner, owner_commitments):

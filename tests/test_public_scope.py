@@ -192,6 +192,8 @@ def own_pages(scene) -> list[str]:
     return [
         "/commitments/quokka-promise/",
         "/commitments/quokka-promise/embed/",
+        "/commitments/quokka-promise/preview.png",
+        "/oembed/?url=/commitments/quokka-promise/",
         "/feeds/commitments/quokka-promise/",
         "/actors/quokka-actor/",
         "/actors/quokka-speaker/",
