@@ -137,3 +137,19 @@ def test_a_stray_day_inside_a_stored_vague_period_still_ends_with_its_period(mak
     Commitment.objects.filter(pk=commitment.pk).update(made_on=D(2025, 7, 15))
     assert matches("made_from=2025-07-31") == {"stray"}
     assert matches("made_from=2025-08-01") == set()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "made_from=9999-12-31",
+        "made_from=0001-01-01&made_to=0001-01-01",
+        "deadline_from=9999-12-31&deadline_to=0001-01-01",
+        "deadline_from=2025-02-30",
+        "made_to=not-a-date",
+    ],
+)
+def test_extreme_or_bad_dates_never_break_the_list_or_the_api(dated, client, query):
+    assert client.get(f"/commitments/?{query}").status_code == 200
+    assert client.get(f"/api/commitments?{query}").status_code == 200
+    assert client.get(f"/commitments.csv?{query}").status_code == 200
