@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import models, services
+from .dates import format_vague_date
 from .forms import (
     REVISION_FIELDS,
     CommitmentForm,
@@ -429,11 +430,18 @@ class StatusUpdateInline(ViewOnlyMixin, admin.TabularInline):
         )
 
 
-class FlagInline(ViewOnlyMixin, admin.TabularInline):
+class FlagSinceMixin:
+    @admin.display(description=_("since"), ordering="since")
+    def since_display(self, obj):
+        """A flag's date at its own precision ("October 2025", never "1 Oct 2025")."""
+        return format_vague_date(obj.since, obj.since_precision) or "—"
+
+
+class FlagInline(FlagSinceMixin, ViewOnlyMixin, admin.TabularInline):
     model = models.Flag
     extra = 0
     can_delete = False
-    fields = ["reason", "since", "raised_at", "acknowledged_at", "resolved_at", "details"]
+    fields = ["reason", "since_display", "raised_at", "acknowledged_at", "resolved_at", "details"]
     readonly_fields = fields
 
 
@@ -728,16 +736,29 @@ class StatusUpdateAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None:
-            # A saved entry is shown read-only, with what it cites.
+            # A saved entry is shown read-only, with what it cites, its date at its
+            # precision ("October 2025") in place of the date and the precision.
+            dated = ("effective_on", "effective_precision")
             return [
                 (
                     name,
-                    {**options, "fields": [f for f in options["fields"] if f != "form_token"]},
+                    {
+                        **options,
+                        "fields": [
+                            "effective_display" if f == dated else f
+                            for f in options["fields"]
+                            if f != "form_token"
+                        ],
+                    },
                 )
                 for name, options in self.fieldsets
                 if "new_source_url" not in options["fields"]
             ]
         return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, "effective_display"] if obj is not None else readonly
 
     def get_queryset(self, request):
         # One select_related for all: the change list skips list_select_related if set.
@@ -938,7 +959,7 @@ def _review_action(name):
 
 
 @admin.register(models.Flag)
-class FlagAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class FlagAdmin(FlagSinceMixin, ViewOnlyMixin, admin.ModelAdmin):
     """The flag queue. Flags are raised by the background jobs; a publisher acknowledges
     one ("we are on it") or resolves it ("dealt with, and how"), each with a note."""
 
@@ -953,7 +974,12 @@ class FlagAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_filter = [FlagStateFilter, "reason"]
     list_select_related = ["commitment"]
     search_fields = ["commitment__title", "details", "acknowledgement_note", "resolution_note"]
-    readonly_fields = [f.name for f in models.Flag._meta.fields]
+    # Every field, the date shown at its precision in place of the date and its precision.
+    fields = readonly_fields = [
+        "since_display" if f.name == "since" else f.name
+        for f in models.Flag._meta.fields
+        if f.name not in ("id", "since_precision")
+    ]
     actions = ["acknowledge_flags", "resolve_flags"]
 
     def has_resolve_permission(self, request):

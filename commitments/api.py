@@ -106,6 +106,8 @@ class CommitmentFilters(Schema):
     flagged: str | None = None
     made_from: str | None = None
     made_to: str | None = None
+    deadline_from: str | None = None
+    deadline_to: str | None = None
     sort: str | None = None
 
 

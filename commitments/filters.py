@@ -109,13 +109,25 @@ class CommitmentFilter(django_filters.FilterSet):
     made_from = django_filters.DateFilter(
         label=_("Made on or after"),
         field_name="made_on",
-        lookup_expr="gte",
+        method="filter_dated_from",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     made_to = django_filters.DateFilter(
         label=_("Made on or before"),
         field_name="made_on",
-        lookup_expr="lte",
+        method="filter_dated_to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    deadline_from = django_filters.DateFilter(
+        label=_("Deadline on or after"),
+        field_name="deadline",
+        method="filter_dated_from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    deadline_to = django_filters.DateFilter(
+        label=_("Deadline on or before"),
+        field_name="deadline",
+        method="filter_dated_to",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     sort = django_filters.ChoiceFilter(
@@ -162,6 +174,15 @@ class CommitmentFilter(django_filters.FilterSet):
         if value == "no":
             return queryset.not_flagged()
         return queryset
+
+    # Every date filter: a vague date ("2025", "July 2025") matches when its period
+    # overlaps the range asked for (``dated_within``), not as the first day of its period.
+    # (A method filter is given its ``field_name`` as ``name``.)
+    def filter_dated_from(self, queryset, name, value):
+        return queryset.dated_within(name, start=value)
+
+    def filter_dated_to(self, queryset, name, value):
+        return queryset.dated_within(name, end=value)
 
     def order(self, queryset, name, value):
         # Ordering is applied once, in ``filter_queryset``, so it holds with no ``sort``.

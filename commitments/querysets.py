@@ -13,6 +13,7 @@ the app registry (``_model``), the vocabulary through ``vocabulary.py``. No writ
 
 from __future__ import annotations
 
+import datetime
 import operator
 from functools import reduce
 
@@ -20,6 +21,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, lookups
 
 from .quiet import quiet_too_long
+from .sql import EndOfPeriod
 from .vocabulary import FINAL_STATUSES
 
 
@@ -54,6 +56,39 @@ class AppQuerySet(models.QuerySet):
         """Another model of this app, through the app registry rather than an import."""
         meta = self.model._meta
         return meta.apps.get_model(meta.app_label, name)
+
+    def dated_within(
+        self,
+        field: str,
+        *,
+        start: datetime.date | None = None,
+        end: datetime.date | None = None,
+    ):
+        """Rows whose vague date ``field`` may fall between ``start`` and ``end`` (both
+        included, either left open): its period overlaps the range. "2025" (2025-01-01..
+        2025-12-31) is within "from 1 March 2025" and within "up to 30 June 2025"; a date
+        known to the day is compared as it is. The one rule for every date filter.
+
+        A vague date is stored at the start of its period (``VagueDateMixin``), so the
+        period starts on the stored date; it ends on ``sql.EndOfPeriod`` (the end the
+        stall rule uses too). The end is a computed expression, so the filter on it comes
+        with a plain condition on the column that it implies (a period ending on or after
+        ``start`` starts no earlier than 1 January of ``start``'s year): the column's
+        indexes still narrow the rows."""
+        precision = dict(self.model.vague_dates)[field]
+        queryset = self
+        if start is not None:
+            queryset = queryset.alias(
+                **{f"{field}_period_end": EndOfPeriod(F(field), F(precision))}
+            ).filter(
+                **{
+                    f"{field}__gte": start.replace(month=1, day=1),
+                    f"{field}_period_end__gte": start,
+                }
+            )
+        if end is not None:
+            queryset = queryset.filter(**{f"{field}__lte": end})
+        return queryset
 
 
 class PublicThroughQuerySet(AppQuerySet):

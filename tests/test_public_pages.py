@@ -65,14 +65,23 @@ def make_statement(commitment, source, text="Something was said.", **kwargs):
 # --- Overview -------------------------------------------------------------------------------
 
 
-def test_overview_has_a_labelled_status_chart_flags_recent_and_indicators(client, seeded):
+def test_overview_has_linked_status_counts_flags_recent_and_indicators(client, seeded):
     taxi = Commitment.objects.get(slug="intercept-taxi-boats")
     make_flag(taxi, since=datetime.date(2025, 7, 1), since_precision="month")
     html = html_of(client.get("/"))
-    chart = re.search(r"<svg role=\"img\".*?</svg>", html, re.S).group(0)
-    # Every status is named in text inside the chart, with its count beside it.
-    for label, count in [("Stalled", 2), ("In progress", 1), ("Unclear", 1), ("Kept", 0)]:
-        assert re.search(rf">{label}</text>\s*<rect[^>]*>\s*</rect>\s*<text[^>]*>{count}<", chart)
+    # Every status is named, linked to the list filtered by it, with its count beside it.
+    for value, label, count in [
+        ("stalled", "Stalled", 2),
+        ("in_progress", "In progress", 1),
+        ("unclear", "Unclear", 1),
+        ("kept", "Kept", 0),
+    ]:
+        assert re.search(
+            rf'href="/commitments/\?status={value}">(?:(?!</a>).)*{label}(?:(?!</a>).)*</a>'
+            rf"\s*<strong>{count}</strong>",
+            html,
+            re.S,
+        )
     assert "No recorded progress since July 2025" in html
     assert taxi.title.replace('"', "&quot;") in html
     assert "Recently changed" in html
@@ -424,7 +433,9 @@ def test_commitment_page_shows_everything_a_journalist_needs(client, rich_commit
     assert '<dt>Made</dt><dd><time datetime="2025-07">July 2025</time>' in html
     assert "This commitment is needed by" in html and "Crew the patrol boats" in html
     assert "Secret sibling draft" not in html
-    assert 'aria-labelledby="indicator-boats-built-title"' in html and ">2</text>" in html
+    # One observation: the figure as a number with its "as of" and source, not a chart.
+    assert '<strong class="indicator__value">2 boats</strong>, as of' in html
+    assert 'aria-labelledby="indicator-boats-built-title"' not in html
     assert 'href="https://web.archive.org/x/1">archived copy</a>' in html
     assert "Cite this" in html
     assert (
