@@ -9,6 +9,7 @@ Reads only: it must not write, and it must not decide what is public itself (tha
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -28,10 +29,11 @@ from django.db.models import (
     QuerySet,
     Value,
 )
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .dates import iso_vague_date
+from .dates import DatePrecision, format_vague_date, iso_vague_date
 from .models import (
     Actor,
     ActorRole,
@@ -540,3 +542,65 @@ def change_log_page(
         for kind, pk, at in rows
     ]
     return paged
+
+
+# --- Citations (issue 11) ---------------------------------------------------------------
+
+
+def commitment_last_changed(commitment: Commitment) -> tuple[datetime.date, str] | None:
+    """When a published commitment last changed, as ``(date, precision)``: the latest of
+    its status date, its timeline's events (steps, statements, figures, at their own
+    precision), the day a correction was recorded and the day a revision of its page was
+    applied. One query (a UNION), whatever the timeline's length; None when nothing is
+    dated. On a tie the finer precision wins ("24 October 2025" over "October 2025")."""
+
+    def dated(queryset, at, precision):
+        return (
+            queryset.order_by()
+            .annotate(changed_at=at, changed_precision=precision)
+            .values_list("changed_at", "changed_precision")
+        )
+
+    day = Value(DatePrecision.DAY.value, output_field=CharField())
+    parts = [
+        dated(
+            StatusUpdate.objects.public().filter(commitment=commitment),
+            F("effective_on"),
+            F("effective_precision"),
+        ),
+        dated(
+            StatusUpdate.objects.public().filter(commitment=commitment, corrects__isnull=False),
+            TruncDate("recorded_at"),
+            day,
+        ),
+        dated(
+            Statement.objects.public().filter(commitments=commitment),
+            F("said_on"),
+            F("said_precision"),
+        ),
+        dated(
+            Observation.objects.public().filter(indicator__commitments=commitment),
+            F("observed_on"),
+            F("observed_precision"),
+        ),
+        dated(
+            Revision.objects.public().filter(commitments=commitment),
+            TruncDate("decided_at"),
+            day,
+        ),
+    ]
+    first, *others = parts
+    latest = first.union(*others, all=True).order_by("-changed_at", "changed_precision").first()
+    candidates = [latest] if latest is not None and latest[0] is not None else []
+    if commitment.status_since is not None:
+        candidates.append((commitment.status_since, commitment.status_since_precision))
+    if not candidates:
+        return None
+    precision_rank = {DatePrecision.DAY: 0, DatePrecision.MONTH: 1, DatePrecision.YEAR: 2}
+    return max(candidates, key=lambda pair: (pair[0], -precision_rank.get(pair[1], 0)))
+
+
+def commitment_last_changed_words(commitment: Commitment) -> str:
+    """``commitment_last_changed`` at its precision ("24 October 2025"), or ""."""
+    latest = commitment_last_changed(commitment)
+    return format_vague_date(*latest) if latest else ""

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from . import exports, selectors
+from . import citations, exports, selectors
 from .filters import commitment_filter
 from .models import Commitment, Revision
 from .services import snapshots
@@ -154,8 +154,15 @@ def _commitment_page(request: HtmxHttpRequest, commitment: Commitment, *, previe
     timeline = selectors.commitment_timeline(
         commitment, page=page_number(request.GET.get("page")), cumulative=not fragment
     )
+    # The citations' "accessed" day: the day of rendering (the page cache rolls over at
+    # midnight, see caching.py).
+    accessed = citations.accessed_on()
     if fragment:
-        return render(request, "commitments/detail.html#events", {"timeline": timeline})
+        return render(
+            request,
+            "commitments/detail.html#events",
+            {"timeline": timeline, "commitment": commitment, "accessed": accessed},
+        )
     return render(
         request,
         "commitments/detail.html",
@@ -167,6 +174,8 @@ def _commitment_page(request: HtmxHttpRequest, commitment: Commitment, *, previe
             "page_url": settings.SITE_URL + commitment.get_absolute_url(),
             "revision_count": Revision.objects.public().filter(commitments=commitment).count(),
             "preview": preview,
+            "accessed": accessed,
+            "last_changed": selectors.commitment_last_changed_words(commitment),
         },
     )
 
