@@ -33,7 +33,7 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .dates import DatePrecision, format_vague_date, iso_vague_date
+from .dates import DatePrecision, iso_vague_date
 from .models import (
     Actor,
     ActorRole,
@@ -599,8 +599,3 @@ def commitment_last_changed(commitment: Commitment) -> tuple[datetime.date, str]
     precision_rank = {DatePrecision.DAY: 0, DatePrecision.MONTH: 1, DatePrecision.YEAR: 2}
     return max(candidates, key=lambda pair: (pair[0], -precision_rank.get(pair[1], 0)))
 
-
-def commitment_last_changed_words(commitment: Commitment) -> str:
-    """``commitment_last_changed`` at its precision ("24 October 2025"), or ""."""
-    latest = commitment_last_changed(commitment)
-    return format_vague_date(*latest) if latest else ""

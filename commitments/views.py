@@ -30,6 +30,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from . import citations, exports, selectors
+from .dates import format_vague_date
 from .filters import commitment_filter
 from .models import Commitment, Revision
 from .services import snapshots
@@ -163,6 +164,7 @@ def _commitment_page(request: HtmxHttpRequest, commitment: Commitment, *, previe
             "commitments/detail.html#events",
             {"timeline": timeline, "commitment": commitment, "accessed": accessed},
         )
+    last_changed = selectors.commitment_last_changed(commitment)
     return render(
         request,
         "commitments/detail.html",
@@ -175,7 +177,8 @@ def _commitment_page(request: HtmxHttpRequest, commitment: Commitment, *, previe
             "revision_count": Revision.objects.public().filter(commitments=commitment).count(),
             "preview": preview,
             "accessed": accessed,
-            "last_changed": selectors.commitment_last_changed_words(commitment),
+            "last_changed_on": last_changed,
+            "last_changed": format_vague_date(*last_changed) if last_changed else "",
         },
     )
 

@@ -6,7 +6,7 @@ Owns these tags only: no queries, no wording of its own.
 
 from django import template
 
-from .. import citations
+from .. import citations, structured_data
 
 register = template.Library()
 
@@ -27,3 +27,12 @@ def commitment_citation(commitment, last_changed, accessed) -> str:
 def step_anchor(obj) -> str:
     """The step's anchor on the commitment page: ``update-12``, ``statement-3``..."""
     return citations.anchor(obj)
+
+
+@register.simple_tag
+def commitment_json_ld(commitment, last_changed_on) -> str:
+    """``{% commitment_json_ld commitment last_changed_on %}``: the page's schema.org
+    ``ClaimReview`` in a JSON-LD script (``structured_data``)."""
+    return structured_data.json_ld_script(
+        structured_data.commitment_claim_review(commitment, last_changed=last_changed_on)
+    )
