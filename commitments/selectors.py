@@ -417,16 +417,31 @@ def open_flags(limit: int | None = None) -> QuerySet[Flag]:
     return flags[:limit] if limit else flags
 
 
-def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[StatusUpdate]:
-    """The latest steps recorded on published commitments (or one of them), for feeds."""
+def recent_status_changes(
+    limit: int = 50, *, commitment=None, actor=None, topic=None
+) -> QuerySet[StatusUpdate]:
+    """The latest steps recorded on published commitments (or one of them, or those of an
+    actor or a topic), for feeds."""
     updates = StatusUpdate.objects.public()
     if commitment is not None:
         updates = updates.filter(commitment=commitment)
+    owned = _owned_commitments(actor=actor, topic=topic)
+    if owned is not None:
+        updates = updates.filter(commitment__in=owned.values("pk"))
     return (
         updates.select_related("commitment", "corrects")
         .prefetch_related(_sources_prefetch())
         .recorded_newest_first()[:limit]
     )
+
+
+def _owned_commitments(*, actor=None, topic=None) -> QuerySet[Commitment] | None:
+    """The published commitments of ``actor`` or of ``topic`` (None when neither is given)."""
+    if actor is not None:
+        return actor_commitments(actor)
+    if topic is not None:
+        return topic_commitments(topic)
+    return None
 
 
 def actor_commitments(actor: Actor) -> QuerySet[Commitment]:
@@ -468,12 +483,24 @@ def commitment_preview_or_404(slug: str, user) -> Commitment:
     )
 
 
-def public_revisions(*, commitment: Commitment | None = None) -> QuerySet[Revision]:
-    """Applied revisions of public material, newest first, each with the published
-    commitments that show it (prefetched: a fixed number of queries for any number)."""
+def public_revisions(
+    *, commitment: Commitment | None = None, actor=None, topic=None
+) -> QuerySet[Revision]:
+    """Applied revisions of public material (shown on ``commitment``, or on a commitment of
+    ``actor`` or ``topic``), newest first, each with the published commitments that show
+    it (prefetched: a fixed number of queries for any number)."""
     revisions = Revision.objects.public()
     if commitment is not None:
         revisions = revisions.filter(commitments=commitment)
+    owned = _owned_commitments(actor=actor, topic=topic)
+    if owned is not None:
+        revisions = revisions.filter(
+            Exists(
+                Revision.commitments.through.objects.filter(
+                    revision=OuterRef("pk"), commitment__in=owned.values("pk")
+                )
+            )
+        )
     return revisions.prefetch_related(
         Prefetch(
             "commitments",
@@ -482,11 +509,19 @@ def public_revisions(*, commitment: Commitment | None = None) -> QuerySet[Revisi
     ).order_by("-decided_at", "-pk")
 
 
-def feed_entries(limit: int = 50, *, commitment: Commitment | None = None) -> list:
+def feed_entries(
+    limit: int = 50,
+    *,
+    commitment: Commitment | None = None,
+    actor: Actor | None = None,
+    topic: Topic | None = None,
+) -> list:
     """The feeds' entries, newest first: status updates and corrections of published text
-    (minor edits stay on the change history)."""
-    updates = list(recent_status_changes(limit, commitment=commitment))
-    revisions = list(public_revisions(commitment=commitment).corrections()[:limit])
+    (minor edits stay on the change history), of every published commitment or only of
+    ``commitment``, or of those of ``actor`` or of ``topic``."""
+    scope = {"commitment": commitment, "actor": actor, "topic": topic}
+    updates = list(recent_status_changes(limit, **scope))
+    revisions = list(public_revisions(**scope).corrections()[:limit])
     entries = [(u.recorded_at, u) for u in updates] + [(r.decided_at, r) for r in revisions]
     entries.sort(key=lambda pair: pair[0], reverse=True)
     return [entry for _at, entry in entries[:limit]]
