@@ -256,3 +256,24 @@ def test_a_tie_prefers_the_finer_precision(make_commitment, make_source, log_upd
     ).commitments.add(commitment)
     commitment.refresh_from_db()
     assert selectors.commitment_last_changed(commitment) == (datetime.date(2025, 3, 1), "day")
+
+
+def test_the_access_date_and_the_page_cache_roll_over_at_midnight(client, cited, monkeypatch):
+    """A page cached or revalidated yesterday is not today's: the day is part of the ETag
+    and of the server cache key, and Last-Modified is never before today's midnight."""
+    url = cited["commitment"].get_absolute_url()
+    first = client.get(url)
+    assert client.get(url)["X-Cache"] == "hit"
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert again["X-Cache"] == "miss"
+    assert again["ETag"] != first["ETag"]
+    page = _Page(again.content.decode())
+    words = format_vague_date(tomorrow, "day")
+    assert page.textareas["cite-text"].endswith(f"accessed {words})")
+    step = cited["statement"]
+    assert page.textareas[f"cite-statement-{step.pk}"].endswith(f"(accessed {words})")
