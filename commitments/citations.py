@@ -74,11 +74,11 @@ def step_summary(obj) -> str:
         return words
     if isinstance(obj, Statement):
         if obj.kind == Statement.Kind.QUOTE:
-            return _("%(who)s said: “%(text)s”") % {
+            return _("%(who)s: “%(text)s”") % {
                 "who": _one_line(obj.attribution),
                 "text": _short(obj.text),
             }
-        return _("%(who)s said (paraphrased): %(text)s") % {
+        return _("%(who)s (paraphrased): %(text)s") % {
             "who": _one_line(obj.attribution),
             "text": _short(obj.text),
         }
@@ -87,9 +87,9 @@ def step_summary(obj) -> str:
 
 
 def _sentence(text: str) -> str:
-    """Text ending with one full stop (or the ellipsis of a cut text)."""
+    """Text ending with one full stop, unless it ends a quotation or a cut text already."""
     text = text.rstrip(". ")
-    return text if text.endswith(("…", "!", "?")) else f"{text}."
+    return text if text.endswith(("…", "!", "?", "”")) else f"{text}."
 
 
 def permalink(commitment: Commitment, obj=None) -> str:

@@ -135,8 +135,8 @@ def test_each_step_has_its_citation_in_plain_text_and_in_a_block_to_copy(client,
 
     statement = page.textareas[f"cite-statement-{cited['statement'].pk}"]
     assert statement == (
-        f"Commitment Tracker, “{title}”, 24 October 2025: Emmanuel <Macron> said: "
-        f'“We will "intercept" boats & <stop> them.”. '
+        f"Commitment Tracker, “{title}”, 24 October 2025: Emmanuel <Macron>: "
+        f'“We will "intercept" boats & <stop> them.” '
         f"{url}#statement-{cited['statement'].pk} {accessed}"
     )
     observation = page.textareas[f"cite-observation-{cited['observation'].pk}"]
@@ -277,3 +277,23 @@ def test_the_access_date_and_the_page_cache_roll_over_at_midnight(client, cited,
     assert page.textareas["cite-text"].endswith(f"accessed {words})")
     step = cited["statement"]
     assert page.textareas[f"cite-statement-{step.pk}"].endswith(f"(accessed {words})")
+
+
+def test_a_paraphrase_is_not_quoted_and_says_so(make_commitment, make_source):
+    commitment = make_commitment()
+    statement = Statement.objects.create(
+        text="France is doing too little.",
+        kind=Statement.Kind.PARAPHRASE,
+        speaker_description="Sources close to the operation",
+        said_on=datetime.date(2025, 10, 1),
+        said_precision="month",
+        source=make_source(),
+    )
+    statement.commitments.add(commitment)
+    today = datetime.date(2026, 1, 2)
+    assert citations.step_citation(commitment, statement, today) == (
+        f"Commitment Tracker, “{commitment.title}”, October 2025: Sources close to the "
+        "operation (paraphrased): France is doing too little. "
+        f"http://127.0.0.1:8000/commitments/{commitment.slug}/#statement-{statement.pk} "
+        "(accessed 2 January 2026)"
+    )
