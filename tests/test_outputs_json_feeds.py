@@ -230,3 +230,42 @@ def test_feed_query_counts_do_not_grow_with_entries(
     many = {url: _queries(client, django_assert_max_num_queries, url) for url in urls}
     assert few == many
     assert len(get_json(client, "/feeds/actors/emmanuel-macron/json/")["items"]) == 50
+
+
+def test_corrections_of_published_text_reach_the_feeds_of_their_actors_and_topics(
+    client, world, role_client, make_source
+):
+    from commitments import services
+    from commitments.models import Revision, Statement
+
+    statement = Statement.objects.create(
+        text="We will intercept the boats.",
+        speaker=world["macron"],
+        said_on=datetime.date(2025, 7, 10),
+        source=make_source(),
+    )
+    statement.commitments.add(world["intercept"])
+    publisher = role_client("Publisher")
+    services.revision_submit(
+        obj=statement,
+        after={"text": "We will <em>try</em> to intercept the boats."},
+        kind="correction",
+        reason="Misquoted.",
+        by=publisher.user,
+    )
+    revision = Revision.objects.get(kind="correction")
+    assert revision.state == Revision.State.APPLIED
+    anchor = f"/commitments/{world['intercept'].slug}/changes/#revision-{revision.pk}"
+
+    def revision_items(url):
+        return [i for i in get_json(client, url)["items"] if i["url"].endswith(anchor)]
+
+    for url in ("/feeds/actors/emmanuel-macron/json/", "/feeds/topics/returns/json/"):
+        [item] = revision_items(url)
+        assert item["title"].startswith("Intercept boats")
+        assert "&lt;em&gt;try&lt;/em&gt;" in item["content_html"]
+        assert "<em>" not in item["content_html"]
+    assert revision_items("/feeds/actors/keir-starmer/json/") == []
+    assert revision_items("/feeds/topics/boats/json/") == []
+    atom = feedparser.parse(client.get("/feeds/actors/emmanuel-macron/").content)
+    assert any(entry.link.endswith(anchor) for entry in atom.entries)
