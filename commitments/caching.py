@@ -21,6 +21,11 @@ Never cached, anywhere: requests from a signed-in session or carrying messages (
 answers that set a cookie, answers a view marked private or no-store (a draft preview),
 anything but GET and HEAD, anything under ``/admin/`` or the static files, any status but
 200.
+
+A day is part of every answer's identity too (``public_day``): the commitment page's
+citations say "accessed <today>", so the ETag, the server cache key and Last-Modified
+(never before the day's midnight, in ``TIME_ZONE``) roll over at midnight, and a page kept
+from yesterday is never served or revalidated as today's.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.cache import (
     get_cache_key,
     get_conditional_response,
@@ -162,6 +168,14 @@ def private_no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def public_day() -> tuple[str, int]:
+    """Today in ``TIME_ZONE``, for the validators and the cache key, and its midnight as a
+    timestamp: what a page renders may name today's date (a citation's access date)."""
+    today = timezone.localdate()
+    midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    return f"{today:%Y%m%d}", int(midnight.timestamp())
+
+
 def version_stamp(version: int, changed_at: datetime.datetime) -> str:
     """The public version as caches name it: its number and the moment it was bumped. The
     number alone could come round again (a database restored from a backup, or emptied
@@ -254,9 +268,10 @@ class PublicCacheMiddleware:
 
     def _answer(self, request: HttpRequest, current: tuple) -> HttpResponse:
         version, changed_at = current
-        stamp = version_stamp(version, changed_at)
+        day, midnight = public_day()
+        stamp = f"{version_stamp(version, changed_at)}.{day}"
         etag = etag_for(request, stamp)
-        last_modified = int(changed_at.timestamp())
+        last_modified = max(int(changed_at.timestamp()), midnight)
 
         if request.headers.get("If-None-Match", "").strip() != "*":
             conditional = get_conditional_response(

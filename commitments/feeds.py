@@ -1,4 +1,9 @@
-"""Atom feeds: the site's recent status changes and corrections, and one per commitment.
+"""Atom feeds and JSON Feeds: the site's recent status changes and corrections, and one per
+commitment, per actor and per topic, each in both formats.
+
+Both formats are written from the same entries by the same ``Feed`` classes (titles, links
+with their anchors, summaries, dates): a JSON Feed is the Atom feed's class with
+``JSONFeed`` (JSON Feed 1.1, https://jsonfeed.org/version/1.1) as its generator.
 
 An entry is a status update (a step, or a correction to one) or a correction to published
 text (a ``Revision`` of kind correction); minor edits stay on the change history.
@@ -10,17 +15,65 @@ Owns: the feeds' titles, links and entry order. Must not decide what is public (
 from __future__ import annotations
 
 import datetime
+import json
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
+from django.utils.feedgenerator import Atom1Feed, SyndicationFeed, rfc3339_date
 
 from . import selectors
 from .models import Revision, StatusUpdate
 
 FEED_LENGTH = 50
+
+
+def _rfc3339(value: datetime.datetime | None) -> str | None:
+    """As the Atom feed writes it (to the second)."""
+    return rfc3339_date(value) if value else None
+
+
+class JSONFeed(SyndicationFeed):
+    """JSON Feed 1.1 from what Django's syndication framework gives a feed generator: the
+    same title, links, summary HTML (``content_html``, escaped by its template) and dates
+    as the Atom feed."""
+
+    content_type = "application/feed+json; charset=utf-8"
+    version = "https://jsonfeed.org/version/1.1"
+
+    def item_data(self, item: dict) -> dict:
+        data = {
+            "id": item["unique_id"] or item["link"],
+            "url": item["link"],
+            "title": item["title"],
+            "content_html": item["description"].strip(),
+            "date_published": _rfc3339(item["pubdate"]),
+            "date_modified": _rfc3339(item["updateddate"] or item["pubdate"]),
+        }
+        if item["author_name"]:
+            data["authors"] = [{"name": item["author_name"]}]
+        return {key: value for key, value in data.items() if value is not None}
+
+    def feed_data(self) -> dict:
+        feed = self.feed
+        data = {
+            "version": self.version,
+            "title": feed["title"],
+            "home_page_url": feed["link"],
+            "feed_url": feed["feed_url"],
+            "description": feed["subtitle"] or feed["description"],
+            "language": feed["language"],
+            "items": [self.item_data(item) for item in self.items],
+        }
+        if feed["author_name"]:
+            data["authors"] = [{"name": feed["author_name"]}]
+        return {key: value for key, value in data.items() if value}  # "items" may be []
+
+    def write(self, outfile, encoding):
+        data = self.feed_data()
+        data.setdefault("items", [])
+        outfile.write(json.dumps(data, ensure_ascii=False, indent=1))
 
 
 def _update_title(update: StatusUpdate, *, with_commitment: bool) -> str:
@@ -115,3 +168,60 @@ class CommitmentFeed(_StatusUpdateFeed):
         for entry in entries:
             entry.feed_commitment = obj  # a correction links to this commitment's history
         return entries
+
+
+class ActorFeed(_StatusUpdateFeed):
+    """The steps and corrections of the published commitments an actor has a role in."""
+
+    def get_object(self, request, slug):
+        return selectors.public_actor_or_404(slug)
+
+    def title(self, obj):
+        return f"{obj.name}: status changes and corrections"
+
+    def subtitle(self, obj):
+        return f"Every step recorded on the commitments of {obj.name}, newest first."
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def items(self, obj):
+        return selectors.feed_entries(FEED_LENGTH, actor=obj)
+
+
+class TopicFeed(_StatusUpdateFeed):
+    """The steps and corrections of the published commitments on a topic."""
+
+    def get_object(self, request, slug):
+        return selectors.public_topic_or_404(slug)
+
+    def title(self, obj):
+        return f"{obj.name}: status changes and corrections"
+
+    def subtitle(self, obj):
+        return f"Every step recorded on the commitments on {obj.name}, newest first."
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def items(self, obj):
+        return selectors.feed_entries(FEED_LENGTH, topic=obj)
+
+
+# The same feeds as JSON Feed 1.1.
+
+
+class RecentChangesJSONFeed(RecentChangesFeed):
+    feed_type = JSONFeed
+
+
+class CommitmentJSONFeed(CommitmentFeed):
+    feed_type = JSONFeed
+
+
+class ActorJSONFeed(ActorFeed):
+    feed_type = JSONFeed
+
+
+class TopicJSONFeed(TopicFeed):
+    feed_type = JSONFeed

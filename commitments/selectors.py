@@ -9,6 +9,7 @@ Reads only: it must not write, and it must not decide what is public itself (tha
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -28,10 +29,11 @@ from django.db.models import (
     QuerySet,
     Value,
 )
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .dates import iso_vague_date
+from .dates import DatePrecision, iso_vague_date
 from .models import (
     Actor,
     ActorRole,
@@ -415,16 +417,31 @@ def open_flags(limit: int | None = None) -> QuerySet[Flag]:
     return flags[:limit] if limit else flags
 
 
-def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[StatusUpdate]:
-    """The latest steps recorded on published commitments (or one of them), for feeds."""
+def recent_status_changes(
+    limit: int = 50, *, commitment=None, actor=None, topic=None
+) -> QuerySet[StatusUpdate]:
+    """The latest steps recorded on published commitments (or one of them, or those of an
+    actor or a topic), for feeds."""
     updates = StatusUpdate.objects.public()
     if commitment is not None:
         updates = updates.filter(commitment=commitment)
+    owned = _owned_commitments(actor=actor, topic=topic)
+    if owned is not None:
+        updates = updates.filter(commitment__in=owned.values("pk"))
     return (
         updates.select_related("commitment", "corrects")
         .prefetch_related(_sources_prefetch())
         .recorded_newest_first()[:limit]
     )
+
+
+def _owned_commitments(*, actor=None, topic=None) -> QuerySet[Commitment] | None:
+    """The published commitments of ``actor`` or of ``topic`` (None when neither is given)."""
+    if actor is not None:
+        return actor_commitments(actor)
+    if topic is not None:
+        return topic_commitments(topic)
+    return None
 
 
 def actor_commitments(actor: Actor) -> QuerySet[Commitment]:
@@ -466,12 +483,24 @@ def commitment_preview_or_404(slug: str, user) -> Commitment:
     )
 
 
-def public_revisions(*, commitment: Commitment | None = None) -> QuerySet[Revision]:
-    """Applied revisions of public material, newest first, each with the published
-    commitments that show it (prefetched: a fixed number of queries for any number)."""
+def public_revisions(
+    *, commitment: Commitment | None = None, actor=None, topic=None
+) -> QuerySet[Revision]:
+    """Applied revisions of public material (shown on ``commitment``, or on a commitment of
+    ``actor`` or ``topic``), newest first, each with the published commitments that show
+    it (prefetched: a fixed number of queries for any number)."""
     revisions = Revision.objects.public()
     if commitment is not None:
         revisions = revisions.filter(commitments=commitment)
+    owned = _owned_commitments(actor=actor, topic=topic)
+    if owned is not None:
+        revisions = revisions.filter(
+            Exists(
+                Revision.commitments.through.objects.filter(
+                    revision=OuterRef("pk"), commitment__in=owned.values("pk")
+                )
+            )
+        )
     return revisions.prefetch_related(
         Prefetch(
             "commitments",
@@ -480,11 +509,19 @@ def public_revisions(*, commitment: Commitment | None = None) -> QuerySet[Revisi
     ).order_by("-decided_at", "-pk")
 
 
-def feed_entries(limit: int = 50, *, commitment: Commitment | None = None) -> list:
+def feed_entries(
+    limit: int = 50,
+    *,
+    commitment: Commitment | None = None,
+    actor: Actor | None = None,
+    topic: Topic | None = None,
+) -> list:
     """The feeds' entries, newest first: status updates and corrections of published text
-    (minor edits stay on the change history)."""
-    updates = list(recent_status_changes(limit, commitment=commitment))
-    revisions = list(public_revisions(commitment=commitment).corrections()[:limit])
+    (minor edits stay on the change history), of every published commitment or only of
+    ``commitment``, or of those of ``actor`` or of ``topic``."""
+    scope = {"commitment": commitment, "actor": actor, "topic": topic}
+    updates = list(recent_status_changes(limit, **scope))
+    revisions = list(public_revisions(**scope).corrections()[:limit])
     entries = [(u.recorded_at, u) for u in updates] + [(r.decided_at, r) for r in revisions]
     entries.sort(key=lambda pair: pair[0], reverse=True)
     return [entry for _at, entry in entries[:limit]]
@@ -540,3 +577,60 @@ def change_log_page(
         for kind, pk, at in rows
     ]
     return paged
+
+
+# --- Citations (issue 11) ---------------------------------------------------------------
+
+
+def commitment_last_changed(commitment: Commitment) -> tuple[datetime.date, str] | None:
+    """When a published commitment last changed, as ``(date, precision)``: the latest of
+    its status date, its timeline's events (steps, statements, figures, at their own
+    precision), the day a correction was recorded and the day a revision of its page was
+    applied. One query (a UNION), whatever the timeline's length; None when nothing is
+    dated. On a tie the finer precision wins ("24 October 2025" over "October 2025")."""
+
+    def dated(queryset, at, precision):
+        return (
+            queryset.order_by()
+            .annotate(changed_at=at, changed_precision=precision)
+            .values_list("changed_at", "changed_precision")
+        )
+
+    day = Value(DatePrecision.DAY.value, output_field=CharField())
+    parts = [
+        dated(
+            StatusUpdate.objects.public().filter(commitment=commitment),
+            F("effective_on"),
+            F("effective_precision"),
+        ),
+        dated(
+            StatusUpdate.objects.public().filter(commitment=commitment, corrects__isnull=False),
+            TruncDate("recorded_at"),
+            day,
+        ),
+        dated(
+            Statement.objects.public().filter(commitments=commitment),
+            F("said_on"),
+            F("said_precision"),
+        ),
+        dated(
+            Observation.objects.public().filter(indicator__commitments=commitment),
+            F("observed_on"),
+            F("observed_precision"),
+        ),
+        dated(
+            Revision.objects.public().filter(commitments=commitment),
+            TruncDate("decided_at"),
+            day,
+        ),
+    ]
+    first, *others = parts
+    latest = first.union(*others, all=True).order_by("-changed_at", "changed_precision").first()
+    candidates = [latest] if latest is not None and latest[0] is not None else []
+    if commitment.status_since is not None:
+        candidates.append((commitment.status_since, commitment.status_since_precision))
+    if not candidates:
+        return None
+    precision_rank = {DatePrecision.DAY: 0, DatePrecision.MONTH: 1, DatePrecision.YEAR: 2}
+    return max(candidates, key=lambda pair: (pair[0], -precision_rank.get(pair[1], 0)))
+

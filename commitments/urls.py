@@ -10,7 +10,16 @@ from django.urls import path
 from django.views.decorators.http import require_safe
 
 from . import views
-from .feeds import CommitmentFeed, RecentChangesFeed
+from .feeds import (
+    ActorFeed,
+    ActorJSONFeed,
+    CommitmentFeed,
+    CommitmentJSONFeed,
+    RecentChangesFeed,
+    RecentChangesJSONFeed,
+    TopicFeed,
+    TopicJSONFeed,
+)
 from .sitemaps import sitemaps
 
 app_name = "commitments"
@@ -40,6 +49,17 @@ urlpatterns = [
         require_safe(CommitmentFeed()),
         name="feed_commitment",
     ),
+    # JSON Feed 1.1 beside each Atom feed, and feeds per actor and per topic (issue 11).
+    path("feeds/changes/json/", require_safe(RecentChangesJSONFeed()), name="feed_changes_json"),
+    path(
+        "feeds/commitments/<slug:slug>/json/",
+        require_safe(CommitmentJSONFeed()),
+        name="feed_commitment_json",
+    ),
+    path("feeds/actors/<slug:slug>/", require_safe(ActorFeed()), name="feed_actor"),
+    path("feeds/actors/<slug:slug>/json/", require_safe(ActorJSONFeed()), name="feed_actor_json"),
+    path("feeds/topics/<slug:slug>/", require_safe(TopicFeed()), name="feed_topic"),
+    path("feeds/topics/<slug:slug>/json/", require_safe(TopicJSONFeed()), name="feed_topic_json"),
 ]
 
 # Outside the namespace: django.contrib.sitemaps and robots.txt look for these names.

@@ -34,7 +34,8 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from . import embeds, exports, previews, selectors
+from . import citations, embeds, exports, previews, selectors
+from .dates import format_vague_date
 from .filters import commitment_filter
 from .models import Commitment, Revision
 from .services import snapshots
@@ -159,8 +160,16 @@ def _commitment_page(request: HtmxHttpRequest, commitment: Commitment, *, previe
     timeline = selectors.commitment_timeline(
         commitment, page=page_number(request.GET.get("page")), cumulative=not fragment
     )
+    # The citations' "accessed" day: the day of rendering (the page cache rolls over at
+    # midnight, see caching.py).
+    accessed = citations.accessed_on()
     if fragment:
-        return render(request, "commitments/detail.html#events", {"timeline": timeline})
+        return render(
+            request,
+            "commitments/detail.html#events",
+            {"timeline": timeline, "commitment": commitment, "accessed": accessed},
+        )
+    last_changed = selectors.commitment_last_changed(commitment)
     return render(
         request,
         "commitments/detail.html",
@@ -173,6 +182,9 @@ def _commitment_page(request: HtmxHttpRequest, commitment: Commitment, *, previe
             **_embed_context(commitment),
             "revision_count": Revision.objects.public().filter(commitments=commitment).count(),
             "preview": preview,
+            "accessed": accessed,
+            "last_changed_on": last_changed,
+            "last_changed": format_vague_date(*last_changed) if last_changed else "",
         },
     )
 

@@ -29,4 +29,9 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { setUpCopyButtons(document); });
+  // Timeline events loaded by "Load earlier events" bring their own buttons.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (root && root.querySelectorAll) setUpCopyButtons(root);
+  });
 })();
