@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import models, services
@@ -240,6 +241,7 @@ class AddOnlyWhenPublicInline(admin.TabularInline):
     revision."""
 
     show_change_link = True
+    view_on_site = False  # one link per row, not "View View on site" (StatusUpdateInline)
 
     def _parent_public(self, request, obj):
         return _revision_needed(request, obj)
@@ -389,6 +391,9 @@ class StatusUpdateInline(ViewOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+    # Beside the "View" link, Django's "View on site" read "View View on site": one link
+    # per row (the entry's own page, which links to its public permalink).
+    view_on_site = False
     fields = [
         "effective_display",
         "status",
@@ -621,7 +626,14 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
         if done:
             self.message_user(
                 request,
-                (_("%(n)d published.") if publish else _("%(n)d unpublished.")) % {"n": done},
+                (
+                    ngettext("%(n)d commitment published.", "%(n)d commitments published.", done)
+                    if publish
+                    else ngettext(
+                        "%(n)d commitment unpublished.", "%(n)d commitments unpublished.", done
+                    )
+                )
+                % {"n": done},
                 messages.SUCCESS,
             )
         for message in refused:
@@ -906,13 +918,13 @@ FLAG_REVIEWS = {
         services.flag_acknowledge,
         _("Acknowledge selected flags, with a note"),
         _("Acknowledge these flags"),
-        _("%(n)d flags acknowledged."),
+        ngettext_lazy("%(n)d flag acknowledged.", "%(n)d flags acknowledged.", "n"),
     ),
     "resolve_flags": (
         services.flag_resolve,
         _("Resolve selected flags, with a note"),
         _("Resolve these flags: say how each was dealt with"),
-        _("%(n)d flags resolved."),
+        ngettext_lazy("%(n)d flag resolved.", "%(n)d flags resolved.", "n"),
     ),
 }
 

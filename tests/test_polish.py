@@ -71,3 +71,159 @@ def test_htmx_results_carry_the_new_filter_count(client, seeded):
     html = fragment.content.decode()
     assert "<html" not in html and "<summary" not in html
     assert 'data-filter-summary="Filters (1)"' in html
+
+
+# --- The product's own 403 pages ----------------------------------------------------------
+
+
+@pytest.fixture
+def draft(make_commitment):
+    return make_commitment(published=False, slug="a-draft", title="A draft")
+
+
+def test_an_editor_refused_a_publishers_action_gets_the_products_403_page(role_client, draft):
+    response = role_client("Editor").post(f"/admin/commitments/commitment/{draft.pk}/publish/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You may not do this" in html
+    assert "Nothing was changed" in html
+    assert 'href="/admin/"' in html
+    assert "<h1>403 Forbidden</h1>" not in html
+    draft.refresh_from_db()
+    assert not draft.is_published
+
+
+def test_a_refused_admin_page_gets_the_products_403_page(role_client):
+    response = role_client("Editor").get("/admin/auth/user/")
+    assert response.status_code == 403
+    assert "You may not do this" in response.content.decode()
+
+
+def test_a_public_permission_denied_gets_the_public_403_page(rf):
+    from django.core.exceptions import PermissionDenied
+    from django.views import defaults
+
+    request = rf.get("/commitments/")
+    response = defaults.permission_denied(request, PermissionDenied())
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "This page is not open to you" in html
+    assert 'href="/commitments/"' in html
+
+
+def test_a_failed_csrf_check_gets_a_clear_page(client, django_user_model):
+    from django.test import Client
+
+    user = django_user_model.objects.create_superuser("csrf-check", "", "a long pass phrase")
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    response = strict.post("/admin/commitments/topic/add/", {"name": "T", "slug": "t"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "This form could not be checked, so nothing was saved" in html
+    assert 'href="/admin/"' in html
+
+
+# --- Plurals and doubled labels in the admin ------------------------------------------------
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"), [(1, "1 flag acknowledged."), (2, "2 flags acknowledged.")]
+)
+def test_acknowledging_flags_says_how_many_in_good_english(
+    role_client, make_commitment, count, expected
+):
+    from django.utils import timezone
+
+    from commitments.models import Flag, FlagReason
+
+    flags = [
+        Flag.objects.create(
+            commitment=make_commitment(),
+            reason=FlagReason.NO_RECENT_PROGRESS,
+            raised_at=timezone.now(),
+        )
+        for _ in range(count)
+    ]
+    response = role_client("Publisher").post(
+        "/admin/commitments/flag/",
+        {
+            "action": "acknowledge_flags",
+            "_selected_action": [flag.pk for flag in flags],
+            "apply": "1",
+            "note": "On it.",
+        },
+        follow=True,
+    )
+    assert expected in _messages(response)
+    assert Flag.objects.filter(acknowledged_at__isnull=False).count() == count
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_resolving_flags_says_how_many_in_good_english(role_client, make_commitment, count):
+    from django.utils import timezone
+
+    from commitments.models import Flag, FlagReason
+
+    flags = [
+        Flag.objects.create(
+            commitment=make_commitment(),
+            reason=FlagReason.NO_RECENT_PROGRESS,
+            raised_at=timezone.now(),
+        )
+        for _ in range(count)
+    ]
+    response = role_client("Publisher").post(
+        "/admin/commitments/flag/",
+        {
+            "action": "resolve_flags",
+            "_selected_action": [flag.pk for flag in flags],
+            "apply": "1",
+            "note": "Dealt with.",
+        },
+        follow=True,
+    )
+    expected = "1 flag resolved." if count == 1 else f"{count} flags resolved."
+    assert expected in _messages(response)
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(1, "1 commitment published."), (2, "2 commitments published.")],
+)
+def test_publishing_from_the_list_says_how_many_in_good_english(
+    role_client, make_commitment, make_source, count, expected
+):
+    from commitments.models import Commitment
+
+    source = make_source()
+    drafts = [make_commitment(published=False, made_in=source) for _ in range(count)]
+    response = role_client("Publisher").post(
+        "/admin/commitments/commitment/",
+        {"action": "publish_selected", "_selected_action": [d.pk for d in drafts], "index": 0},
+        follow=True,
+    )
+    assert expected in _messages(response)
+    assert Commitment.objects.filter(pk__in=[d.pk for d in drafts], is_published=True).count() == (
+        count
+    )
+
+
+def test_a_status_update_row_has_one_link_not_view_view_on_site(
+    role_client, make_commitment, make_source, log_update
+):
+    import re
+
+    commitment = make_commitment()
+    log_update(commitment, sources=[make_source()])
+    html = role_client("Editor").get(f"/admin/commitments/commitment/{commitment.pk}/change/")
+    html = html.content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "View View on site" not in text
+    assert 'class="inlineviewlink"' in html
+    # The commitment itself keeps its "View on site" among the page's tools.
+    assert html.count("View on site") == 1
