@@ -157,6 +157,22 @@ def world(seeded, make_commitment, role_client, settings, tmp_path):
     return commitment
 
 
+def refusal_pages(client, commitment) -> dict[str, str]:
+    """The 403 pages no link leads to: an editor refused a publisher's action, and a form
+    sent without its CSRF token."""
+    from django.test import Client
+
+    from commitments.services.accounts import user_create
+
+    editor = user_create(username="html-editor", role="Editor", password="a long pass phrase")
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(editor)
+    refused = strict.get(f"/admin/commitments/commitment/{commitment.pk}/publish/")
+    csrf = strict.post("/admin/commitments/topic/add/", {"name": "T"})
+    assert refused.status_code == csrf.status_code == 403
+    return {"403 (admin)": refused.content.decode(), "403 (CSRF)": csrf.content.decode()}
+
+
 def test_every_public_page_is_valid_html(client, world, tmp_path):
     jar = vnu_jar()
     commitment = world
@@ -175,6 +191,7 @@ def test_every_public_page_is_valid_html(client, world, tmp_path):
     ]
     pages = crawl(client, start)
     assert set(start) <= set(pages), f"not HTML pages: {set(start) - set(pages)}"
+    pages.update(refusal_pages(client, world))
 
     files = {}
     for number, (address, html) in enumerate(sorted(pages.items())):
