@@ -227,3 +227,16 @@ def test_a_status_update_row_has_one_link_not_view_view_on_site(
     assert 'class="inlineviewlink"' in html
     # The commitment itself keeps its "View on site" among the page's tools.
     assert html.count("View on site") == 1
+
+
+@pytest.mark.parametrize(("count", "expected"), [(1, "1 source tried."), (2, "2 sources tried.")])
+def test_the_archiving_command_counts_in_good_english(fake_web, make_source, count, expected):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for number in range(count):
+        make_source(url=fake_web.url(f"/ok/story-{number}"))
+    out = StringIO()
+    call_command("archive_sources", stdout=out)
+    assert out.getvalue().splitlines()[-1] == expected
