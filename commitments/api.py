@@ -11,10 +11,13 @@ record looks like as data (``schemas``, shared with the exports) or what is publ
 (``selectors``).
 """
 
+from functools import cache
+
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -28,6 +31,7 @@ from .schemas import (
     RevisionOut,
     SourceOut,
     TimelineOut,
+    absolute_url,
     timeline_event_out,
 )
 
@@ -187,3 +191,58 @@ def get_source(request, source_id: int):
 )
 def list_indicators(request):
     return list(selectors.indicators_with_observations())
+
+
+# --- The API's front door ----------------------------------------------------------------
+
+
+class EndpointOut(Schema):
+    path: str = Field(..., examples=["/api/commitments/{slug}"])
+    url: str = Field(..., description="The path as a full address (parameters in braces).")
+    summary: str
+    description: str = ""
+
+
+class ApiIndexOut(Schema):
+    """Where to start: the interactive docs, the OpenAPI description, every endpoint."""
+
+    title: str
+    description: str
+    docs: str = Field(..., description="The interactive documentation (Swagger UI).")
+    openapi: str = Field(..., description="The OpenAPI 3 description, as JSON.")
+    endpoints: list[EndpointOut]
+
+
+@cache
+def _endpoints() -> tuple[dict, ...]:
+    """Every operation, read once from the OpenAPI description ninja builds from the routes
+    (so the list cannot miss one), in the description's order."""
+    paths = api.get_openapi_schema()["paths"]
+    return tuple(
+        {
+            "path": path,
+            "url": absolute_url(path),
+            "summary": operation.get("summary", ""),
+            "description": operation.get("description", ""),
+        }
+        for path, methods in paths.items()
+        for operation in methods.values()
+    )
+
+
+@api.get(
+    "/",
+    response=responses(ApiIndexOut, not_found=False),
+    tags=["about"],
+    summary="Where to start",
+    url_name="index",
+)
+def index(request):
+    """Links to the interactive docs, the OpenAPI description and every endpoint."""
+    return {
+        "title": api.title,
+        "description": api.description,
+        "docs": absolute_url(reverse("api:openapi-view")),
+        "openapi": absolute_url(reverse("api:openapi-json")),
+        "endpoints": list(_endpoints()),
+    }

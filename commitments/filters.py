@@ -213,6 +213,12 @@ class CommitmentFilter(django_filters.FilterSet):
             if valid.get(name) not in (None, "") and self.data.get(name)
         }
 
+    @property
+    def narrowing(self) -> int:
+        """How many filters in force narrow the list (the sort order does not): the
+        "Filters (2)" on the folded form."""
+        return len(set(self.active) - {"sort"})
+
 
 def _menu(field: forms.ModelChoiceField) -> list[tuple[str, str]]:
     """A model menu's options as plain (value, label) pairs, from the field's own queryset

@@ -145,6 +145,7 @@ def test_the_openapi_description_lists_every_status_with_an_error_schema(client)
 
 
 API_OPERATIONS = [
+    "GET /api/",
     "GET /api/commitments",
     "GET /api/commitments/{slug}",
     "GET /api/commitments/{slug}/timeline",
@@ -252,7 +253,7 @@ def test_public_pages_answer_odd_query_strings_without_5xx(client, seeded, path,
     assert client.get(f"{path}?{query}", HTTP_HX_REQUEST="true").status_code < 500
 
 
-@pytest.mark.parametrize("path", ["/api/nothing-here", "/api/commitments/a/b/c", "/api/"])
+@pytest.mark.parametrize("path", ["/api/nothing-here", "/api/commitments/a/b/c", "/api/x/"])
 def test_an_unknown_api_address_is_404_json(client, path):
     assert _json_error(client.get(path), 404) == "Not Found"
 

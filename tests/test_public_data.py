@@ -292,6 +292,7 @@ def test_robots_txt_points_at_the_sitemap(client):
 
 def test_openapi_description_documents_every_endpoint(openapi):
     assert set(openapi["paths"]) == {
+        "/api/",
         "/api/commitments",
         "/api/commitments/{slug}",
         "/api/commitments/{slug}/timeline",

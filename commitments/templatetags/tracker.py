@@ -6,6 +6,7 @@ Owns these filters only: no queries, no charts (``charts``), no rules about what
 public (``querysets.py``).
 """
 
+import datetime
 from decimal import Decimal
 
 from django import template
@@ -30,6 +31,21 @@ def vague_iso(obj, field_name: str) -> str:
         if name == field_name:
             return iso_vague_date(getattr(obj, name), getattr(obj, precision))
     return ""
+
+
+@register.filter
+def iso_datetime(value) -> str:
+    """A moment (a datetime, or one written as ISO 8601) for ``<time datetime>``: to the
+    second, with its offset. HTML allows at most three digits of a second, Python's
+    ``isoformat()`` writes six. "" for anything that is not a moment."""
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return ""
+    if not isinstance(value, datetime.datetime):
+        return ""
+    return value.replace(microsecond=0).isoformat()
 
 
 @register.filter

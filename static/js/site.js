@@ -28,10 +28,32 @@
       });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { setUpCopyButtons(document); });
   // Timeline events loaded by "Load earlier events" bring their own buttons.
   document.addEventListener("htmx:load", function (event) {
     var root = event.detail && event.detail.elt;
     if (root && root.querySelectorAll) setUpCopyButtons(root);
+  });
+
+  // Folding panels (<details data-collapse-below="40rem">, sent open): folded on screens
+  // narrower than that until their summary is pressed, open on wider ones.
+  function setUpFoldingPanels() {
+    document.querySelectorAll("details[data-collapse-below]").forEach(function (panel) {
+      var narrow = window.matchMedia("(max-width: " + panel.dataset.collapseBelow + ")");
+      function fit() { panel.open = !narrow.matches; }
+      fit();
+      narrow.addEventListener("change", fit);
+    });
+  }
+
+  // The folded filters' "Filters (2)": new results carry the new wording.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var source = event.detail.target.querySelector("[data-filter-summary]");
+    var summary = document.getElementById("filter-summary");
+    if (source && summary) summary.textContent = source.dataset.filterSummary;
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpCopyButtons(document);
+    setUpFoldingPanels();
   });
 })();

@@ -26,10 +26,15 @@ class Command(BaseCommand):
         ids = sources_pending_archive(limit=limit)
         if enqueue:
             queued = sum(source_archive_queue(source_id) for source_id in ids)
-            self.stdout.write(f"{queued} sources handed to the worker.")
+            self.stdout.write(f"{sources(queued)} handed to the worker.")
             return
         for source_id in ids:
             outcome = source_archive(source_id=source_id)
             if outcome is not None:
                 self.stdout.write(f"source {source_id}: {outcome.archive_url or outcome.error}")
-        self.stdout.write(f"{len(ids)} sources tried.")
+        self.stdout.write(f"{sources(len(ids))} tried.")
+
+
+def sources(count: int) -> str:
+    """1 -> "1 source", 2 -> "2 sources"."""
+    return f"{count} source" if count == 1 else f"{count} sources"
