@@ -17,7 +17,7 @@ import operator
 from functools import reduce
 
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, lookups
+from django.db.models import Exists, F, OuterRef, Q, Subquery, lookups
 
 from .quiet import quiet_too_long
 from .vocabulary import FINAL_STATUSES
@@ -106,6 +106,14 @@ class CommitmentQuerySet(AppQuerySet):
         return self.filter(
             Exists(Flag.objects.open().filter(commitment=OuterRef("pk")))
             | Exists(quiet.filter(pk=OuterRef("pk")))
+        )
+
+    def with_last_checked(self):
+        """Each commitment with ``last_checked``: the date of its editors' newest check
+        (None if never checked), as a subquery of the same query (no query per row)."""
+        checks = self._model("Check").objects.filter(commitment=OuterRef("pk"))
+        return self.annotate(
+            last_checked=Subquery(checks.order_by("-checked_on").values("checked_on")[:1])
         )
 
     # The public pages' sort orders. Each ends in a unique column, so a page is a range;
@@ -203,6 +211,12 @@ class StatusUpdateQuerySet(PublicThroughQuerySet):
 
     def recorded_oldest_first(self):
         return self.order_by("recorded_at", "pk")
+
+
+class CheckQuerySet(PublicThroughQuerySet):
+    """Public: editors' checks of a published commitment."""
+
+    public_through = (("Commitment", "pk", "commitment_id"),)
 
 
 class FlagQuerySet(PublicThroughQuerySet):
