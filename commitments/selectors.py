@@ -124,7 +124,9 @@ def _open_flags_prefetch() -> Prefetch:
 def commitment_list_items(queryset: QuerySet[Commitment] | None = None) -> QuerySet[Commitment]:
     """Published commitments with what a list row shows, in a fixed number of queries."""
     queryset = public_commitments() if queryset is None else queryset
-    return queryset.prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch())
+    return queryset.prefetch_related(
+        _roles_prefetch(), "topics", _open_flags_prefetch()
+    ).with_last_checked()
 
 
 #: Rows fetched per round trip by the exports and snapshots; their memory is bounded by it.
@@ -201,7 +203,8 @@ def public_commitment_or_404(slug: str) -> Commitment:
     return get_object_or_404(
         public_commitments()
         .select_related("made_in")
-        .prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch()),
+        .prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch())
+        .with_last_checked(),
         slug=slug,
     )
 
@@ -459,9 +462,9 @@ def commitment_preview_or_404(slug: str, user) -> Commitment:
     if not (may_preview and user.has_perm(VIEW_DRAFTS_PERMISSION)):
         raise Http404
     return get_object_or_404(
-        Commitment.objects.select_related("made_in").prefetch_related(
-            _roles_prefetch(), "topics", _open_flags_prefetch()
-        ),
+        Commitment.objects.select_related("made_in")
+        .prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch())
+        .with_last_checked(),
         slug=slug,
     )
 
