@@ -141,10 +141,17 @@ class CommitmentOut(_CommitmentValues):
     actors: list[ActorRef]
     topics: list[TopicRef]
     open_flags: list[str]
+    last_checked: str | None
 
     @staticmethod
     def resolve_made_in_source_id(obj: Commitment) -> int | None:
         return obj.made_in_id
+
+    @staticmethod
+    def resolve_last_checked(obj: Commitment) -> str | None:
+        # The editors' newest "checked, nothing new" (``with_last_checked()``), ISO date.
+        checked = getattr(obj, "last_checked", None)
+        return checked.isoformat() if checked else None
 
     @staticmethod
     def resolve_actors(obj: Commitment) -> list[dict]:

@@ -447,3 +447,15 @@ def test_last_checked_adds_no_query_per_row(client, make_commitment, django_asse
         record(make_commitment())
     many = {url: counted(url) for url in ("/commitments/", first.get_absolute_url())}
     assert few == many
+
+
+def test_the_api_gives_last_checked(client, make_commitment):
+    commitment = make_commitment()
+    assert client.get(f"/api/commitments/{commitment.slug}").json()["last_checked"] is None
+    record(commitment, checked_on=datetime.date(2025, 11, 3))
+    cache.clear()
+    assert client.get(f"/api/commitments/{commitment.slug}").json()["last_checked"] == (
+        "2025-11-03"
+    )
+    (item,) = client.get("/api/commitments").json()["items"]
+    assert item["last_checked"] == "2025-11-03"
