@@ -378,6 +378,8 @@ def test_an_editor_records_a_check_once_from_the_commitment_page(role_client, ma
     assert "Looked at the ministry&#x27;s releases; nothing new." in change
     assert 'name="checks-0-note"' not in change
     assert editor.get(f"/admin/commitments/check/{check.pk}/delete/").status_code == 403
+    listing = editor.get("/admin/commitments/check/")
+    assert listing.status_code == 200 and "Looked at the ministry" in listing.content.decode()
     editor.post(f"/admin/commitments/check/{check.pk}/change/", check_form(commitment, token))
     assert Check.objects.get().note == check.note
 
@@ -459,3 +461,10 @@ def test_the_api_gives_last_checked(client, make_commitment):
     )
     (item,) = client.get("/api/commitments").json()["items"]
     assert item["last_checked"] == "2025-11-03"
+
+
+def test_the_sitemap_lists_the_methodology_and_about_pages(client):
+    cache.clear()
+    pages = client.get("/sitemap-pages.xml").content.decode()
+    assert "http://testserver/methodology/</loc>" in pages
+    assert "http://testserver/about/</loc>" in pages
