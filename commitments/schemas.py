@@ -184,6 +184,7 @@ class CommitmentRow(_CommitmentValues):
     deadline: str
     open_flags: list[str]
     summary: str
+    last_checked: str
 
     # A spreadsheet has no null: a date not known is "" here (null in the API).
     @staticmethod
@@ -193,6 +194,10 @@ class CommitmentRow(_CommitmentValues):
     @staticmethod
     def resolve_deadline(obj) -> str:
         return _CommitmentValues.resolve_deadline(obj) or ""
+
+    @staticmethod
+    def resolve_last_checked(obj) -> str:
+        return obj.last_checked.isoformat() if obj.last_checked else ""
 
     @classmethod
     def rows(cls, records: Iterable) -> Iterator[dict[str, Any]]:

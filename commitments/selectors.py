@@ -143,6 +143,8 @@ def commitment_export_rows(
     commitment; ``schemas.CommitmentRow`` turns a record into the exports' row."""
     from itertools import islice
 
+    if "last_checked" not in queryset.query.annotations:
+        queryset = queryset.with_last_checked()
     rows = (
         queryset.prefetch_related(None)
         .values(
@@ -157,6 +159,7 @@ def commitment_export_rows(
             "made_precision",
             "deadline",
             "deadline_precision",
+            "last_checked",
         )
         .iterator(chunk_size=chunk_size)
     )

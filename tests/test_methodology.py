@@ -468,3 +468,23 @@ def test_the_sitemap_lists_the_methodology_and_about_pages(client):
     pages = client.get("/sitemap-pages.xml").content.decode()
     assert "http://testserver/methodology/</loc>" in pages
     assert "http://testserver/about/</loc>" in pages
+
+
+def test_the_exports_give_last_checked_in_their_last_column(client, make_commitment):
+    import csv
+    import io
+    import json
+
+    checked = make_commitment(title="Checked")
+    make_commitment(title="Never checked")
+    record(checked, checked_on=datetime.date(2025, 11, 3))
+    cache.clear()
+    table = list(csv.reader(io.StringIO(client.get("/commitments.csv").getvalue().decode())))
+    assert table[0][-2:] == ["last_checked", "generated_at"]
+    by_title = {row[0]: row for row in table[1:]}
+    assert by_title["Checked"][-2] == "2025-11-03" and by_title["Never checked"][-2] == ""
+    rows = json.loads(client.get("/commitments.json").getvalue())["commitments"]
+    assert {row["title"]: row["last_checked"] for row in rows} == {
+        "Checked": "2025-11-03",
+        "Never checked": "",
+    }
