@@ -488,3 +488,20 @@ def test_the_exports_give_last_checked_in_their_last_column(client, make_commitm
         "Checked": "2025-11-03",
         "Never checked": "",
     }
+
+
+@pytest.mark.parametrize("query", ["?page=x", "?q=%00", "?status=<script>", "?" + "a=1&" * 200])
+def test_the_method_pages_never_fail_whatever_the_query_string(client, query):
+    for url in ("/methodology/", "/about/"):
+        cache.clear()
+        response = client.get(url + query)
+        assert response.status_code in (200, 400), (url, query, response.status_code)
+        assert "<script>" not in response.content.decode()
+
+
+def test_the_check_form_starts_on_the_commitment_and_today(role_client, make_commitment):
+    editor = role_client("Editor")
+    commitment = make_commitment()
+    form = editor.get(f"{CHECK_ADD}?commitment={commitment.pk}").context["adminform"].form
+    assert str(form.initial["commitment"]) == str(commitment.pk)
+    assert form.initial["checked_on"] == timezone.localdate()
