@@ -111,6 +111,9 @@ _SERVED_HOST = "localhost" if WEB_HOST in {"0.0.0.0", "::", "[::]"} else WEB_HOS
 SITE_URL = env.str("SITE_URL", default=f"http://{_SERVED_HOST}:{WEB_PORT}").rstrip("/")
 # The product's name in pages, feeds and the API's title.
 SITE_NAME = env.str("SITE_NAME", default="Commitment Tracker")
+# Who runs the site and where readers write (the /about/ page; corrections requests).
+SITE_PUBLISHER = env.str("SITE_PUBLISHER", default="")
+SITE_CONTACT_EMAIL = env.str("SITE_CONTACT_EMAIL", default="")
 # Whether readers reach the site over https; the HTTPS-only settings below follow it.
 SITE_IS_HTTPS = SITE_URL.lower().startswith("https://")
 

@@ -19,6 +19,8 @@ from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +31,7 @@ from . import models, services
 from .dates import format_vague_date
 from .forms import (
     REVISION_FIELDS,
+    CheckForm,
     CommitmentForm,
     ReviewNoteForm,
     RevisionDecisionForm,
@@ -454,6 +457,21 @@ class FlagInline(FlagSinceMixin, ViewOnlyMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class CheckInline(ViewOnlyMixin, admin.TabularInline):
+    """The editors' checks ("checked, nothing new") on the commitment's page, read-only;
+    new ones go through "Record check"."""
+
+    model = models.Check
+    extra = 0
+    can_delete = False
+    fields = ["checked_on", "note", "source", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("checks (checked, nothing new)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source", "recorded_by")
+
+
 class NeedsAttentionFilter(admin.SimpleListFilter):
     title = _("needs attention")
     parameter_name = "attention"
@@ -529,7 +547,13 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
             {"fields": ["is_published", "published_at", "published_by", "public_page"]},
         ),
     ]
-    inlines = [CommitmentActorInline, CommitmentRelationInline, StatusUpdateInline, FlagInline]
+    inlines = [
+        CommitmentActorInline,
+        CommitmentRelationInline,
+        StatusUpdateInline,
+        CheckInline,
+        FlagInline,
+    ]
     revised_inlines = {
         "roles": (CommitmentActorInline, ("actor", "role")),
         "relations": (CommitmentRelationInline, ("to_commitment", "kind")),
@@ -570,6 +594,8 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
             **(extra_context or {}),
             "can_publish": self.has_publish_permission(request),
             "log_update_url": reverse("admin:commitments_statusupdate_add")
+            + f"?commitment={object_id}",
+            "record_check_url": reverse("admin:commitments_check_add")
             + f"?commitment={object_id}",
         }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -690,7 +716,14 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
         if not obj.pk:
             return _("Save the commitment first.")
         url = reverse("admin:commitments_statusupdate_add") + f"?commitment={obj.pk}"
-        return format_html('<a class="button" href="{}">{}</a>', url, _("Log status update"))
+        check_url = reverse("admin:commitments_check_add") + f"?commitment={obj.pk}"
+        return format_html(
+            '<a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a>',
+            url,
+            _("Log status update"),
+            check_url,
+            _("Record check (checked, nothing new)"),
+        )
 
 
 @admin.register(models.StatusUpdate)
@@ -864,6 +897,83 @@ class StatusUpdateAdmin(admin.ModelAdmin):
                 request,
                 _("Logged: “%(title)s” is now %(status)s.")
                 % {"title": commitment.title, "status": commitment.get_status_display()},
+                messages.SUCCESS,
+            )
+        return redirect(reverse("admin:commitments_commitment_change", args=[commitment.pk]))
+
+
+@admin.register(models.Check)
+class CheckAdmin(admin.ModelAdmin):
+    """An editor's "checked, nothing new": added here (through ``services.check_record``),
+    never edited or deleted. It shows as "last checked" on the public page and leaves the
+    status and the flags alone."""
+
+    form = CheckForm
+    list_display = ["commitment", "checked_on", "note", "source", "recorded_by", "recorded_at"]
+    list_select_related = ["commitment", "source", "recorded_by"]
+    search_fields = ["commitment__title", "note"]
+    date_hierarchy = "checked_on"
+    autocomplete_fields = ["commitment", "source"]
+    fields = ["commitment", "checked_on", "note", "source", "form_token"]
+
+    def get_fields(self, request, obj=None):
+        if obj is not None:
+            return ["commitment", "checked_on", "note", "source", "recorded_by", "recorded_at"]
+        return self.fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("checked_on", timezone.localdate())
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        created, recorded = services.check_record_once(
+            idempotency_key=data.get("form_token"),
+            commitment=data["commitment"],
+            checked_on=data["checked_on"],
+            note=data["note"],
+            source=data.get("source"),
+            recorded_by=request.user,
+        )
+        form.instance = created
+        obj.pk = created.pk
+        obj.commitment_id = created.commitment_id
+        request.check_already_recorded = not recorded
+
+    def log_addition(self, request, obj, message):
+        if getattr(request, "check_already_recorded", False):
+            return None
+        return super().log_addition(request, obj, message)
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        commitment = models.Commitment.objects.get(pk=obj.commitment_id)
+        if getattr(request, "check_already_recorded", False):
+            self.message_user(
+                request,
+                _(
+                    "Already recorded: this form was sent before and its check is on "
+                    "“%(title)s”; nothing was added."
+                )
+                % {"title": commitment.title},
+                messages.WARNING,
+            )
+        else:
+            self.message_user(
+                request,
+                _("Check recorded: “%(title)s” was last checked on %(date)s.")
+                % {"title": commitment.title, "date": date_format(obj.checked_on)},
                 messages.SUCCESS,
             )
         return redirect(reverse("admin:commitments_commitment_change", args=[commitment.pk]))

@@ -21,6 +21,8 @@ class CommitmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)
+
         post_migrate.connect(
             sync_roles_after_migrate, sender=self, dispatch_uid="commitments.roles_sync"
         )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import roles, services
 from .dates import DatePrecision
-from .models import Commitment, Revision, Source, StatusUpdate
+from .models import Check, Commitment, Revision, Source, StatusUpdate
 from .services.revisions import REVISED_FIELDS, ROW_FIELDS
 
 
@@ -219,6 +219,47 @@ class StatusUpdateForm(forms.ModelForm):
         )
         show_service_errors(self, errors)
         return cleaned
+
+
+
+class CheckForm(forms.ModelForm):
+    """An editor's "checked, nothing new" (``services.check_record``)."""
+
+    # A one-time token, as on the status update form: posting it twice records one check.
+    form_token = forms.UUIDField(initial=uuid.uuid4, required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Check
+        fields = ["commitment", "checked_on", "note", "source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The service says why a missing date or note is refused; let its message stand.
+        for name in ("checked_on", "note"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if "commitment" in self.errors:
+            return cleaned
+        show_service_errors(
+            self,
+            services.check_errors(
+                commitment=cleaned.get("commitment"),
+                checked_on=cleaned.get("checked_on"),
+                note=cleaned.get("note") or "",
+                source=cleaned.get("source"),
+            ),
+        )
+        return cleaned
+
+    def _post_clean(self):
+        # The service's messages above are the model's rules said once; the instance is
+        # filled in but not validated again (the service validates it when it records it).
+        self.instance = forms.models.construct_instance(
+            self, self.instance, self._meta.fields, self._meta.exclude
+        )
 
 
 # --- Flags ------------------------------------------------------------------------------

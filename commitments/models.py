@@ -34,6 +34,7 @@ from .querysets import (
     OPEN_FLAG,
     PUBLISHED,
     ActorQuerySet,
+    CheckQuerySet,
     CommitmentQuerySet,
     FlagQuerySet,
     IndicatorQuerySet,
@@ -842,6 +843,75 @@ class StatusUpdate(VagueDateMixin, models.Model):
 
     def get_absolute_url(self):
         return f"{self.commitment.get_absolute_url()}#update-{self.pk}"
+
+
+class Check(models.Model):
+    """An editor's "checked, nothing new": on ``checked_on`` the editors looked for news of
+    the commitment and found no progress. Shown as "last checked" beside "as of"; it never
+    changes the status nor resolves a *no recent progress* flag (only progress does).
+    Append-only, like the timeline: written by ``services.check_record``, never edited."""
+
+    commitment = models.ForeignKey(
+        Commitment,
+        verbose_name=_("commitment"),
+        on_delete=models.PROTECT,
+        related_name="checks",
+    )
+    checked_on = models.DateField(
+        _("date checked"), validators=date_range_validators(_("The date checked"))
+    )
+    note = models.TextField(
+        _("note"), help_text=_("What was looked at, and what it showed (or did not show).")
+    )
+    source = models.ForeignKey(
+        Source,
+        verbose_name=_("source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="checks",
+        help_text=_("Optional: the source consulted, if one says nothing has changed."),
+    )
+    recorded_by = user_field(_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # The one-time token of the form that recorded it (as for status updates): the same
+    # form posted twice records one check.
+    idempotency_key = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
+
+    objects = CheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-checked_on", "-recorded_at", "-id"]
+        get_latest_by = ["checked_on", "recorded_at", "id"]
+        verbose_name = _("check")
+        verbose_name_plural = _("checks")
+        constraints = [
+            date_range_constraint(
+                "checked_on", "check_checked_on_range", _("The date checked"), nullable=False
+            ),
+            models.CheckConstraint(
+                condition=~Q(note=""),
+                name="check_has_note",
+                violation_error_message=_("Say what was checked."),
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                name="check_idempotency_key_unique",
+                violation_error_message=_("This form was already recorded."),
+            ),
+        ]
+        indexes = [
+            # "Last checked": a commitment's newest check, read by its page and list rows.
+            models.Index(fields=["commitment", "-checked_on"], name="check_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment}: checked {self.checked_on:%d %b %Y}"
+
+    def clean(self):
+        errors = _refuse_future(self, "checked_on", _("The date checked"))
+        if errors:
+            raise ValidationError(errors)
 
 
 class Indicator(models.Model):

@@ -18,7 +18,7 @@ import operator
 from functools import reduce
 
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, lookups
+from django.db.models import Exists, F, OuterRef, Q, Subquery, lookups
 
 from .quiet import quiet_too_long
 from .sql import EndOfPeriod
@@ -143,6 +143,14 @@ class CommitmentQuerySet(AppQuerySet):
             | Exists(quiet.filter(pk=OuterRef("pk")))
         )
 
+    def with_last_checked(self):
+        """Each commitment with ``last_checked``: the date of its editors' newest check
+        (None if never checked), as a subquery of the same query (no query per row)."""
+        checks = self._model("Check").objects.filter(commitment=OuterRef("pk"))
+        return self.annotate(
+            last_checked=Subquery(checks.order_by("-checked_on").values("checked_on")[:1])
+        )
+
     # The public pages' sort orders. Each ends in a unique column, so a page is a range;
     # the partial indexes in ``Commitment.Meta.indexes`` hold exactly these.
 
@@ -238,6 +246,12 @@ class StatusUpdateQuerySet(PublicThroughQuerySet):
 
     def recorded_oldest_first(self):
         return self.order_by("recorded_at", "pk")
+
+
+class CheckQuerySet(PublicThroughQuerySet):
+    """Public: editors' checks of a published commitment."""
+
+    public_through = (("Commitment", "pk", "commitment_id"),)
 
 
 class FlagQuerySet(PublicThroughQuerySet):

@@ -4,8 +4,8 @@ through this file. Must not write: the groups are synced and accounts changed by
 ``services/accounts.py``; the sync runs after every ``migrate`` (``apps.py``).
 
 - **Editor**: creates and edits draft commitments, actors, topics, sources, statements,
-  indicators and observations; logs status updates. Cannot publish, and cannot delete
-  anything that is public (the admin refuses that object by object).
+  indicators and observations; logs status updates and records checks. Cannot publish,
+  and cannot delete anything that is public (the admin refuses that object by object).
 - **Publisher**: everything an editor does, plus publishing and unpublishing commitments
   and acknowledging and resolving flags.
 - **Admin**: manages accounts within these three roles: creates them, gives one of the
@@ -50,6 +50,8 @@ _EDITOR_PERMISSIONS = (
     ]
     # The timeline is append-only: adding and reading, never changing or deleting.
     + ["commitments.view_statusupdate", "commitments.add_statusupdate", "commitments.view_flag"]
+    # Checks ("checked, nothing new") are append-only too.
+    + ["commitments.view_check", "commitments.add_check"]
     # Changes to public material are proposed as revisions; a publisher applies them.
     + ["commitments.view_revision"]
 )

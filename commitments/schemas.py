@@ -141,10 +141,17 @@ class CommitmentOut(_CommitmentValues):
     actors: list[ActorRef]
     topics: list[TopicRef]
     open_flags: list[str]
+    last_checked: str | None
 
     @staticmethod
     def resolve_made_in_source_id(obj: Commitment) -> int | None:
         return obj.made_in_id
+
+    @staticmethod
+    def resolve_last_checked(obj: Commitment) -> str | None:
+        # The editors' newest "checked, nothing new" (``with_last_checked()``), ISO date.
+        checked = getattr(obj, "last_checked", None)
+        return checked.isoformat() if checked else None
 
     @staticmethod
     def resolve_actors(obj: Commitment) -> list[dict]:
@@ -177,6 +184,7 @@ class CommitmentRow(_CommitmentValues):
     deadline: str
     open_flags: list[str]
     summary: str
+    last_checked: str
 
     # A spreadsheet has no null: a date not known is "" here (null in the API).
     @staticmethod
@@ -186,6 +194,10 @@ class CommitmentRow(_CommitmentValues):
     @staticmethod
     def resolve_deadline(obj) -> str:
         return _CommitmentValues.resolve_deadline(obj) or ""
+
+    @staticmethod
+    def resolve_last_checked(obj) -> str:
+        return obj.last_checked.isoformat() if obj.last_checked else ""
 
     @classmethod
     def rows(cls, records: Iterable) -> Iterator[dict[str, Any]]:

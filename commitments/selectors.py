@@ -126,7 +126,9 @@ def _open_flags_prefetch() -> Prefetch:
 def commitment_list_items(queryset: QuerySet[Commitment] | None = None) -> QuerySet[Commitment]:
     """Published commitments with what a list row shows, in a fixed number of queries."""
     queryset = public_commitments() if queryset is None else queryset
-    return queryset.prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch())
+    return queryset.prefetch_related(
+        _roles_prefetch(), "topics", _open_flags_prefetch()
+    ).with_last_checked()
 
 
 #: Rows fetched per round trip by the exports and snapshots; their memory is bounded by it.
@@ -143,6 +145,8 @@ def commitment_export_rows(
     commitment; ``schemas.CommitmentRow`` turns a record into the exports' row."""
     from itertools import islice
 
+    if "last_checked" not in queryset.query.annotations:
+        queryset = queryset.with_last_checked()
     rows = (
         queryset.prefetch_related(None)
         .values(
@@ -157,6 +161,7 @@ def commitment_export_rows(
             "made_precision",
             "deadline",
             "deadline_precision",
+            "last_checked",
         )
         .iterator(chunk_size=chunk_size)
     )
@@ -203,7 +208,8 @@ def public_commitment_or_404(slug: str) -> Commitment:
     return get_object_or_404(
         public_commitments()
         .select_related("made_in")
-        .prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch()),
+        .prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch())
+        .with_last_checked(),
         slug=slug,
     )
 
@@ -476,9 +482,9 @@ def commitment_preview_or_404(slug: str, user) -> Commitment:
     if not (may_preview and user.has_perm(VIEW_DRAFTS_PERMISSION)):
         raise Http404
     return get_object_or_404(
-        Commitment.objects.select_related("made_in").prefetch_related(
-            _roles_prefetch(), "topics", _open_flags_prefetch()
-        ),
+        Commitment.objects.select_related("made_in")
+        .prefetch_related(_roles_prefetch(), "topics", _open_flags_prefetch())
+        .with_last_checked(),
         slug=slug,
     )
 

@@ -39,6 +39,7 @@ from .dates import format_vague_date
 from .filters import commitment_filter
 from .models import Commitment, Revision
 from .services import snapshots
+from .vocabulary import FLAG_DEFINITIONS, STATUS_DEFINITIONS, FlagReason, Status
 
 LIST_PAGE_SIZE = 20
 CORRECTIONS_PAGE_SIZE = 50
@@ -343,6 +344,68 @@ def data_snapshot_file(request: HttpRequest, day: str, name: str):
     )
     patch_cache_control(response, public=True, max_age=SNAPSHOT_MAX_AGE, immutable=True)
     return response
+
+
+def flag_rule_numbers() -> dict[str, object]:
+    """The flag rules' numbers as the site runs them, read from the settings now (the
+    methodology page fills ``FLAG_DEFINITIONS``' placeholders with them)."""
+    return {
+        "stall_after_days": settings.STALL_AFTER_DAYS,
+        "unavailable_after": settings.LINK_CHECK_UNAVAILABLE_AFTER,
+        "check_sources_every_days": number_text(settings.CHECK_SOURCES_EVERY_DAYS),
+        "flag_every_hours": number_text(settings.FLAG_STALLED_EVERY_HOURS),
+    }
+
+
+def number_text(value) -> str:
+    """A setting that may be a decimal, as a reader writes it: 24, 0.5."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@require_safe
+def methodology(request: HttpRequest):
+    """How we rate, flag, source and correct: every status and every flag rule, read from
+    the vocabulary, with the rules' numbers from the settings."""
+    numbers = flag_rule_numbers()
+    statuses = [
+        {"value": value, "label": label, "meaning": STATUS_DEFINITIONS[value]}
+        for value, label in Status.choices
+    ]
+    flags = [
+        {
+            "value": value,
+            "label": label,
+            "definition": _filled(FLAG_DEFINITIONS[value].definition, numbers),
+            "example": _filled(FLAG_DEFINITIONS[value].example, numbers),
+        }
+        for value, label in FlagReason.choices
+    ]
+    return render(
+        request,
+        "commitments/methodology.html",
+        {
+            "statuses": statuses,
+            "flag_rules": flags,
+            "numbers": numbers,
+            "archive_on_create": settings.ARCHIVE_ON_CREATE,
+            **_publisher(),
+        },
+    )
+
+
+def _filled(text, numbers: dict) -> str:
+    """A translated definition with the rule's numbers in place."""
+    return str(text) % numbers
+
+
+@require_safe
+def about(request: HttpRequest):
+    """What the tracker is, who runs it, how to reach them and ask for a correction."""
+    return render(request, "commitments/about.html", _publisher())
+
+
+def _publisher() -> dict[str, str]:
+    return {"publisher": settings.SITE_PUBLISHER, "contact_email": settings.SITE_CONTACT_EMAIL}
 
 
 @require_safe

@@ -118,6 +118,7 @@ def test_the_streamed_csv_and_json_hold_every_row_with_the_same_columns(client, 
         "deadline",
         "open_flags",
         "summary",
+        "last_checked",
     ]
     assert first["made_by"] == ["Minister"] and first["status_label"] == "Not started"
     assert {row["url"] for row in data["commitments"]} == {row["url"] for row in table}

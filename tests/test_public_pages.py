@@ -420,7 +420,7 @@ def test_commitment_page_shows_everything_a_journalist_needs(client, rich_commit
     html = html_of(client.get(commitment.get_absolute_url()))
     assert "<h1>Build ten patrol boats</h1>" in html
     assert (
-        'Not started</span> <span class="as-of">as of <time datetime="2025-08-01">1 August 2025'
+        'Not started</a> <span class="as-of">as of <time datetime="2025-08-01">1 August 2025'
         in html
     )
     assert "No recorded progress since August 2025" in html
@@ -536,10 +536,10 @@ def test_each_page_has_its_title_description_and_open_graph_tags(
 def test_actor_and_topic_pages_show_status_counts(client, seeded):
     html = html_of(client.get("/actors/keir-starmer/"))
     counts = re.search(r'<ul class="status-counts">.*?</ul>', html, re.S).group(0)
-    assert re.search(r"Stalled</span> <strong>1</strong>", counts)
-    assert re.search(r"Not started</span> <strong>0", counts) is None  # zero rows are left out
-    assert re.search(r"In progress</span> <strong>1</strong>", counts)
-    assert re.search(r"Unclear</span> <strong>1</strong>", counts)
+    assert re.search(r"Stalled</a> <strong>1</strong>", counts)
+    assert re.search(r"Not started</a> <strong>0", counts) is None  # zero rows are left out
+    assert re.search(r"In progress</a> <strong>1</strong>", counts)
+    assert re.search(r"Unclear</a> <strong>1</strong>", counts)
     assert rows(html) == 3
 
 

@@ -27,6 +27,9 @@ from .publishing import (  # noqa: F401
 )
 from .records import (  # noqa: F401
     TRACKING_PARAMETERS,
+    check_errors,
+    check_record,
+    check_record_once,
     normalise_url,
     source_description_errors,
     source_get_or_create,

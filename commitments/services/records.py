@@ -1,7 +1,9 @@
-"""Sources and the timeline: recording a source, logging a status update.
+"""Sources and the timeline: recording a source, logging a status update, recording an
+editor's check ("checked, nothing new").
 
-Owns the rules for a new source (one per address) and for a status update (its sources,
-its dates, once per form: the idempotency token). Must not queue tasks itself except
+Owns the rules for a new source (one per address), for a status update (its sources,
+its dates, once per form: the idempotency token) and for a check (a note, a date not
+after today, once per form). Must not queue tasks itself except
 through ``queueing.py``, and must not render anything.
 """
 
@@ -19,7 +21,7 @@ from django.utils import timezone
 
 from ..caching import lock_public_version
 from ..dates import DatePrecision, end_of_period, format_vague_date, start_of_period
-from ..models import Commitment, Source, Status, StatusUpdate
+from ..models import Check, Commitment, Source, Status, StatusUpdate
 from .archiving import source_archive_enqueue
 
 # Query parameters that track a reader rather than name a page.
@@ -367,6 +369,94 @@ def status_update_create_once(
     except (IntegrityError, ValidationError):
         # The token's unique constraint, met in full_clean() or on insert: the first call won.
         existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+# --- Checks: "checked, nothing new" ----------------------------------------------------------
+
+
+def check_errors(
+    *, commitment: Commitment | None, checked_on: datetime.date | None, note: str, source=None
+) -> dict[str, str]:
+    """Every reason a check would be refused, keyed by field (the admin's form shows them
+    beside the fields; ``check_record`` refuses on any of them)."""
+    errors: dict[str, str] = {}
+    if commitment is None:
+        errors["commitment"] = "Choose the commitment that was checked."
+    if checked_on is None:
+        errors["checked_on"] = "Give the date the commitment was checked."
+    elif checked_on > timezone.localdate():
+        errors["checked_on"] = "The date checked is after today."
+    else:
+        try:
+            Check._meta.get_field("checked_on").run_validators(checked_on)
+        except ValidationError as exc:
+            errors["checked_on"] = " ".join(exc.messages)
+    if not (note or "").strip():
+        errors["note"] = "Say what was checked and what it showed."
+    if source is not None and source.pk is None:
+        errors["source"] = "Save the source before citing it."
+    return errors
+
+
+@transaction.atomic
+def check_record(
+    *,
+    commitment: Commitment,
+    checked_on: datetime.date,
+    note: str,
+    source: Source | None = None,
+    recorded_by=None,
+    idempotency_key: uuid.UUID | None = None,
+) -> Check:
+    """Record an editor's "checked, nothing new" on ``commitment``.
+
+    The commitment page then shows "last checked" beside "as of". A check is not progress:
+    it changes neither the status nor its date, and the flag job keeps a *no recent
+    progress* flag open (``quiet.py`` reads only the status's date). The insert bumps the
+    public version in this transaction (the table's trigger, migration 0016), so cached
+    pages show the new date at once.
+    """
+    errors = check_errors(commitment=commitment, checked_on=checked_on, note=note, source=source)
+    if errors:
+        raise ValidationError(errors)
+    lock_public_version()
+    check = Check(
+        commitment=commitment,
+        checked_on=checked_on,
+        note=note.strip(),
+        source=source,
+        recorded_by=recorded_by,
+        idempotency_key=idempotency_key,
+    )
+    check.full_clean()
+    check.save()
+    return check
+
+
+def check_record_once(*, idempotency_key: uuid.UUID | None, **fields) -> tuple[Check, bool]:
+    """``check_record``, at most once per one-time form token (as
+    ``status_update_create_once``): a form posted twice (a retry, a double click) records
+    one check and returns ``(check, False)`` the second time; ``(new check, True)``
+    otherwise. Without a token it records every time."""
+    if idempotency_key is None:
+        return check_record(**fields), True
+    if not isinstance(idempotency_key, uuid.UUID):
+        try:
+            idempotency_key = uuid.UUID(str(idempotency_key))
+        except ValueError as exc:
+            raise ValidationError({"idempotency_key": "The form's token is damaged."}) from exc
+    existing = Check.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return check_record(idempotency_key=idempotency_key, **fields), True
+    except (IntegrityError, ValidationError):
+        # The token's unique constraint, met in full_clean() or on insert: the first call won.
+        existing = Check.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
         return existing, False
