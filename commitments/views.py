@@ -79,11 +79,25 @@ def home(request: HttpRequest):
 def commitment_list(request: HtmxHttpRequest):
     filterset = commitment_filter(request.GET)
     page = Paginator(filterset.qs, LIST_PAGE_SIZE).get_page(page_number(request.GET.get("page")))
-    context = {"filter": filterset, "page": page, "commitments": page.object_list}
+    commitments = _with_search_matches(page.object_list, request.GET.get("q"))
+    context = {"filter": filterset, "page": page, "commitments": commitments}
     template = (
         "commitments/list.html#results" if wants_fragment(request) else "commitments/list.html"
     )
     return render(request, template, context)
+
+
+def _with_search_matches(commitments, text: str | None):
+    """A page of search results, each with ``search_match`` (where ``text`` matched it,
+    ``selectors.search_matches``: one query for the page); the page as it is without a
+    search."""
+    if not selectors.clean_search_text(text):
+        return commitments
+    commitments = list(commitments)
+    matches = selectors.search_matches(commitments, text)
+    for commitment in commitments:
+        commitment.search_match = matches.get(commitment.pk)
+    return commitments
 
 
 def _export_name(generated_at, extension: str) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.safestring import mark_safe
 
 from .. import safety
 from ..dates import iso_vague_date
@@ -30,6 +31,13 @@ def vague_iso(obj, field_name: str) -> str:
         if name == field_name:
             return iso_vague_date(getattr(obj, name), getattr(obj, precision))
     return ""
+
+
+@register.filter
+def highlighted(value) -> str:
+    """A search headline with its matched words in ``<mark>``, everything else escaped
+    (``safety.highlighted_html``): ``{{ match.text|highlighted }}``."""
+    return mark_safe(safety.highlighted_html(str(value or "")))  # noqa: S308 (escaped first)
 
 
 @register.filter
