@@ -121,7 +121,8 @@ def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Co
         return queryset
     if connection.vendor == "postgresql":
         return queryset.filter(pk__in=_matching_commitment_ids(_search_query(text)))
-    for word in text.split()[:10]:
+    words = [word.strip('"') for word in text.split()]
+    for word in [word for word in words if word][:10]:
         word_matches = Q()
         for field in COMMITMENT_SEARCH_FIELDS:
             word_matches |= Q(**{f"{field}__icontains": word})
