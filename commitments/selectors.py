@@ -31,7 +31,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Concat
+from django.db.models.functions import Coalesce, Concat
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -580,18 +580,104 @@ def recent_status_changes(limit: int = 50, *, commitment=None) -> QuerySet[Statu
     )
 
 
-def actor_commitments(actor: Actor) -> QuerySet[Commitment]:
-    """Published commitments in which ``actor`` has a role (once each: ``Exists``, no
-    DISTINCT, so the page's ORDER BY and LIMIT can use an index)."""
-    return public_commitments().filter(
-        Exists(CommitmentActor.objects.filter(commitment=OuterRef("pk"), actor=actor))
-    )
+def actor_commitments(actor: Actor, *, role: str | None = None) -> QuerySet[Commitment]:
+    """Published commitments in which ``actor`` has a role (``role``, if given; once each:
+    ``Exists``, no DISTINCT, so the page's ORDER BY and LIMIT can use an index)."""
+    roles = CommitmentActor.objects.filter(commitment=OuterRef("pk"), actor=actor)
+    if role is not None:
+        roles = roles.filter(role=role)
+    return public_commitments().filter(Exists(roles))
 
 
 def topic_commitments(topic: Topic) -> QuerySet[Commitment]:
     """Published commitments on ``topic``."""
     return public_commitments().filter(
         Exists(Commitment.topics.through.objects.filter(commitment=OuterRef("pk"), topic=topic))
+    )
+
+
+def actor_role_counts(actor: Actor) -> dict[str, int]:
+    """How many published commitments ``actor`` has each role on, every role of the
+    vocabulary included (zero too), in one query."""
+    counts = dict(
+        CommitmentActor.objects.filter(actor=actor, commitment__is_published=True)
+        .order_by()
+        .values_list("role")
+        .annotate(n=Count("*"))
+    )
+    return {role: counts.get(role, 0) for role in ActorRole.values}
+
+
+#: Statements an actor's page shows, newest first; the page says how many there are in all.
+ACTOR_STATEMENTS_SHOWN = 20
+
+
+def actor_statements(actor: Actor) -> QuerySet[Statement]:
+    """What ``actor`` said, in public statements, newest first, each with its source and
+    the published commitments it is about (a fixed number of queries for any number)."""
+    return (
+        Statement.objects.public()
+        .filter(speaker=actor)
+        .select_related("source", "speaker")
+        .prefetch_related(
+            Prefetch(
+                "commitments",
+                queryset=public_commitments().only("slug", "title").order_by("title", "pk"),
+                to_attr="public_commitments",
+            )
+        )
+        .order_by("-said_on", "-pk")
+    )
+
+
+def _count_of(queryset: QuerySet, column: str, counted: str = "pk") -> Coalesce:
+    """A correlated COUNT of the distinct ``counted`` of ``queryset``'s rows (an
+    ``OuterRef`` filter on ``column`` already in it), 0 when there are none: one subquery
+    per row of the outer query, with no join that would multiply its rows."""
+    count = queryset.order_by().values(column).annotate(n=Count(counted, distinct=True)).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), 0)
+
+
+def actor_index() -> QuerySet[Actor]:
+    """Every public actor, by kind (in the vocabulary's order) then name, each with
+    ``commitment_count`` (published commitments they have a role on) and
+    ``statement_count`` (their public statements): one query."""
+    kind_order = Case(
+        *[When(kind=kind, then=Value(rank)) for rank, kind in enumerate(Actor.Kind.values)],
+        default=Value(len(Actor.Kind.values)),
+        output_field=IntegerField(),
+    )
+    return (
+        Actor.objects.public()
+        .annotate(
+            kind_rank=kind_order,
+            commitment_count=_count_of(
+                CommitmentActor.objects.filter(actor=OuterRef("pk"), commitment__is_published=True),
+                "actor",
+                "commitment",
+            ),
+            statement_count=_count_of(
+                Statement.objects.public().filter(speaker=OuterRef("pk")), "speaker"
+            ),
+        )
+        .order_by("kind_rank", "name", "pk")
+    )
+
+
+def topic_index() -> QuerySet[Topic]:
+    """Every public topic by name, each with ``commitment_count`` (its published
+    commitments): one query."""
+    return (
+        Topic.objects.public()
+        .annotate(
+            commitment_count=_count_of(
+                Commitment.topics.through.objects.filter(
+                    topic=OuterRef("pk"), commitment__is_published=True
+                ),
+                "topic",
+            )
+        )
+        .order_by("name", "pk")
     )
 
 

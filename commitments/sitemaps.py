@@ -25,7 +25,13 @@ class PagesSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return ["commitments:home", "commitments:commitment_list", "commitments:corrections"]
+        return [
+            "commitments:home",
+            "commitments:commitment_list",
+            "commitments:actor_list",
+            "commitments:topic_list",
+            "commitments:corrections",
+        ]
 
     def location(self, item):
         return reverse(item)
