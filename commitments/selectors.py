@@ -153,10 +153,12 @@ def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Co
 class SearchMatch:
     """Where a search matched one commitment, as ``ts_headline`` marks it (plain text with
     ``HIGHLIGHT_START``/``HIGHLIGHT_STOP`` around the words; escape it, then mark):
-    ``text`` in its own words or a statement about it, ``actor`` an actor's name (and role),
-    ``source`` a source's outlet and title. Empty when the match is not there."""
+    ``text`` in its own words (title, summary, original wording), ``said`` a statement
+    about it, ``actor`` an actor's name (and role), ``source`` a source's outlet and
+    title. Empty when the match is not there."""
 
     text: str = ""
+    said: str = ""
     actor: str = ""
     source: str = ""
 
@@ -252,7 +254,9 @@ def search_matches(commitments, text: str) -> dict[int, SearchMatch]:
         .values_list("pk", "own", "statement", "actor", "source")
     )
     return {
-        pk: SearchMatch(text=own or said or "", actor=actor or "", source=source or "")
+        pk: SearchMatch(
+            text=own or "", said="" if own else said or "", actor=actor or "", source=source or ""
+        )
         for pk, own, said, actor, source in rows
     }
 

@@ -256,3 +256,42 @@ def test_actor_page_query_count_does_not_grow(
     small = counts()
     add(30)
     assert counts() == small
+
+
+def test_an_actors_role_groups_and_statements_are_served_by_indexes():
+    """Each role group's page and the actor's statements, with sequential scans priced
+    out, read the indexes built for them (as ``tests/test_public_indexes.py`` does for the
+    other public pages)."""
+    from django.db import connection, transaction
+
+    from commitments import selectors
+    from tests.test_public_indexes import fill_public
+
+    fill_public(3000)
+    actor = Actor.objects.get(slug="filler-actor-7")
+    queries = {
+        "made group": (
+            selectors.actor_commitments(actor, role=ActorRole.MADE_BY).newest_made_first()[:20],
+            ("commitment_pub_made", "commitments_commitmentactor_actor_id"),
+        ),
+        "role counts": (
+            CommitmentActor.objects.filter(actor=actor, commitment__is_published=True)
+            .order_by()
+            .values("role"),
+            "commitments_commitmentactor_actor_id",
+        ),
+        "statements": (
+            selectors.actor_statements(actor)[:20],
+            "commitments_statement_speaker_id",
+        ),
+    }
+    assert selectors.actor_role_counts(actor)[ActorRole.MADE_BY] == (
+        selectors.actor_commitments(actor, role=ActorRole.MADE_BY).count()
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for name, (queryset, index) in queries.items():
+            plan = queryset.explain()
+            names = (index,) if isinstance(index, str) else index
+            assert any(index in plan for index in names), f"{name}: {index} not used\n{plan}"
+            assert "Seq Scan" not in plan, f"{name}\n{plan}"

@@ -131,6 +131,29 @@ def test_search_follows_a_renamed_actor_and_a_changed_outlet(
     assert found("Herald") == {by_made_in.slug, by_step.slug}
 
 
+def test_the_list_page_follows_a_renamed_actor_at_once(client, make_commitment, make_actor):
+    """The page cache too: an actor's write bumps the public version (migration 0009)."""
+    actor = make_actor(name="Jane Placeholder")
+    make_commitment(actor=actor, title="Her promise")
+    assert "Her promise" in page(client, "Placeholder")
+    actor.name = "Jane Renamed"
+    actor.save()
+    assert "Her promise" not in page(client, "Placeholder")
+    assert "Matched: actor Jane <mark>Renamed</mark>" in page(client, "Renamed")
+
+
+def test_a_statement_match_is_labelled(client, make_commitment, make_source):
+    commitment = make_commitment(title="Quiet title")
+    Statement.objects.create(
+        text="We will build a zeppelin port.",
+        speaker_description="An official",
+        said_on=datetime.date(2025, 7, 1),
+        source=make_source(),
+    ).commitments.add(commitment)
+    html = page(client, "zeppelin")
+    assert "Statement: We will build a <mark>zeppelin</mark> port." in html
+
+
 def test_drafts_are_never_found_through_their_actors_or_sources(make_commitment, make_actor):
     secret = make_actor(name="Secretive Person")
     make_commitment(actor=secret, published=False)
@@ -263,7 +286,7 @@ def test_the_highlights_of_a_page_are_one_query(
         matches = selectors.search_matches(page_rows, "highlighted")
     assert set(matches) == {row.pk for row in page_rows}
     assert all(
-        f"{HIGHLIGHT_START}highlighted{HIGHLIGHT_STOP}" in match.text
+        f"{HIGHLIGHT_START}highlighted{HIGHLIGHT_STOP}" in match.text and not match.said
         and f"{HIGHLIGHT_START}Highlighted{HIGHLIGHT_STOP}" in match.actor
         for match in matches.values()
     )
