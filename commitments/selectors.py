@@ -187,9 +187,12 @@ def search_matches(commitments, text: str) -> dict[int, SearchMatch]:
             **options,
         )
 
-    def first(queryset: QuerySet, expression):
+    def first(queryset: QuerySet, expression, **options):
+        """The headline of ``queryset``'s first row (by id); a whole name or title unless
+        ``options`` ask for fragments."""
+        options.setdefault("highlight_all", True)
         return Subquery(
-            queryset.annotate(match=headline(expression, highlight_all=True))
+            queryset.annotate(match=headline(expression, **options))
             .order_by("pk")
             .values("match")[:1],
             output_field=CharField(),
@@ -199,7 +202,11 @@ def search_matches(commitments, text: str) -> dict[int, SearchMatch]:
         "title", Value(" — "), "summary", Value(" "), "original_wording", output_field=CharField()
     )
     statement = first(
-        Statement.objects.filter(commitments=OuterRef("pk"), search_document=query), "text"
+        Statement.objects.filter(commitments=OuterRef("pk"), search_document=query),
+        "text",
+        highlight_all=False,
+        max_words=35,
+        min_words=15,
     )
     actor = first(
         Actor.objects.filter(search_document=query).filter(

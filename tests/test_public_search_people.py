@@ -152,6 +152,19 @@ def test_a_statement_match_is_labelled(client, make_commitment, make_source):
     ).commitments.add(commitment)
     html = page(client, "zeppelin")
     assert "Statement: We will build a <mark>zeppelin</mark> port." in html
+    # A long statement is cut to the words around the match.
+    before = " ".join(f"before{i}" for i in range(200))
+    after = " ".join(f"after{i}" for i in range(200))
+    Statement.objects.create(
+        text=f"{before} the hovercraft promise {after}",
+        speaker_description="An official",
+        said_on=datetime.date(2025, 7, 1),
+        source=make_source(),
+    ).commitments.add(commitment)
+    snippet = page(client, "hovercraft").split("Statement: ")[1].split("</p>")[0]
+    assert "<mark>hovercraft</mark>" in snippet
+    assert "before0 " not in snippet and "after199" not in snippet
+    assert len(snippet.split()) < 60
 
 
 def test_drafts_are_never_found_through_their_actors_or_sources(make_commitment, make_actor):
