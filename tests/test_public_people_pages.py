@@ -163,6 +163,10 @@ def test_an_actors_page_lists_what_they_said(client, seeded):
     for commitment in statement.commitments.all():
         assert f'{commitment.get_absolute_url()}#statement-{statement.pk}"' in said
     assert "BBC News: France backing away from pledge" in said
+    # No role on any commitment: no empty status counts, no link to an empty list.
+    assert "No published commitments name Martin Hewitt" in html
+    assert "By status" not in html and "?actor=martin-hewitt" not in html
+    assert "By status" in html_of(client.get("/actors/emmanuel-macron/"))
 
 
 def test_statements_newest_first_quoted_capped_and_public_only(

@@ -56,3 +56,16 @@ def test_search_without_javascript(page_without_js, seeded_site):
     page.wait_for_url("**/commitments/?**q=Hewitt**")
     assert page.locator(ROWS).count() == 2
     assert page.locator("#results mark").count() >= 2
+
+
+def test_screenshots_of_a_search_and_the_people_pages(page, seeded_site, artifacts):
+    for name, path in (
+        ("search-macron.png", "/commitments/?q=Macron"),
+        ("actors.png", "/actors/"),
+        ("topics.png", "/topics/"),
+        ("actor-french-government.png", "/actors/french-government/"),
+        ("actor-martin-hewitt.png", "/actors/martin-hewitt/"),
+    ):
+        page.goto(f"{seeded_site.url}{path}")
+        page.screenshot(path=artifacts / name, full_page=True)
+        assert (artifacts / name).stat().st_size > 10_000
