@@ -299,3 +299,22 @@ def test_an_actors_role_groups_and_statements_are_served_by_indexes():
             names = (index,) if isinstance(index, str) else index
             assert any(index in plan for index in names), f"{name}: {index} not used\n{plan}"
             assert "Seq Scan" not in plan, f"{name}\n{plan}"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "made_page=-1",
+        "made_page=99999999999999999999",
+        "responsible_page=%FF&partner_page=1e3",
+        "made_page=&made_page=2",
+        "page=x&q=<script>",
+        "made_page=2%27%22",
+    ],
+)
+def test_people_pages_never_fail_whatever_the_query_string(client, seeded, query):
+    for path in ("/actors/", "/topics/", "/actors/french-government/", "/actors/martin-hewitt/"):
+        for headers in ({}, HTMX):
+            response = client.get(f"{path}?{query}", **headers)
+            assert response.status_code == 200, (path, query, response.status_code)
+            assert "<script>" not in response.content.decode().replace("<script src=", "")
