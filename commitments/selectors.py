@@ -9,8 +9,10 @@ Reads only: it must not write, and it must not decide what is public itself (tha
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import reduce
 from types import SimpleNamespace
 from typing import Any
 
@@ -126,22 +128,24 @@ def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Co
         word_matches = Q()
         for field in COMMITMENT_SEARCH_FIELDS:
             word_matches |= Q(**{f"{field}__icontains": word})
-        for field in SOURCE_SEARCH_FIELDS:
-            word_matches |= Q(**{f"made_in__{field}__icontains": word})
+
+        def any_of(prefix: str, fields, word=word) -> Q:
+            return reduce(
+                operator.or_, (Q(**{f"{prefix}{field}__icontains": word}) for field in fields)
+            )
+
+        word_matches |= any_of("made_in__", SOURCE_SEARCH_FIELDS)
         statements = Statement.objects.filter(
             Q(text__icontains=word)
-            | Q(speaker__name__icontains=word)
-            | Q(source__outlet__icontains=word)
-            | Q(source__title__icontains=word),
+            | any_of("speaker__", ACTOR_SEARCH_FIELDS)
+            | any_of("source__", SOURCE_SEARCH_FIELDS),
             commitments=OuterRef("pk"),
         )
         actors = CommitmentActor.objects.filter(
-            Q(actor__name__icontains=word) | Q(actor__role__icontains=word),
-            commitment=OuterRef("pk"),
+            any_of("actor__", ACTOR_SEARCH_FIELDS), commitment=OuterRef("pk")
         )
         cited = StatusUpdate.sources.through.objects.filter(
-            Q(source__outlet__icontains=word) | Q(source__title__icontains=word),
-            statusupdate__commitment=OuterRef("pk"),
+            any_of("source__", SOURCE_SEARCH_FIELDS), statusupdate__commitment=OuterRef("pk")
         )
         queryset = queryset.filter(
             word_matches | Exists(statements) | Exists(actors) | Exists(cited)

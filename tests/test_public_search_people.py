@@ -331,3 +331,27 @@ def test_search_reads_the_actor_and_source_gin_indexes(make_actor, make_source):
     assert "source_search_document" in plan, plan
     assert "Seq Scan" not in plan, plan
     assert Commitment.objects.count() == 0
+
+
+def test_sqlite_fallback_finds_people_and_outlets(tmp_path):
+    """The embedded default (no DATABASE_URL), on the seed data: actors, outlets and
+    authors by plain matching (accents not folded), and the list page answers without
+    highlights."""
+    from tests.embedded import embedded_environment, manage
+
+    env = embedded_environment(tmp_path / "var")
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_seeds")
+    script = (
+        "from django.db import connection; from commitments import selectors as s; "
+        "found = lambda q: sorted(s.search_commitments(s.public_commitments(), q)"
+        ".values_list('slug', flat=True)); "
+        "print(connection.vendor, found('Macron'), found('hewitt'), len(found('\"GB News\"')), "
+        "found('Andrew Harding'), s.search_matches(list(s.public_commitments()), 'Macron'))"
+    )
+    out = manage(env, "shell", "--no-imports", "-c", script).strip()
+    assert out == (
+        "sqlite ['intercept-taxi-boats'] "
+        "['french-maritime-doctrine-shallow-waters', 'intercept-taxi-boats'] 4 "
+        "['french-maritime-doctrine-shallow-waters', 'intercept-taxi-boats'] {}"
+    )
