@@ -224,6 +224,9 @@ class Actor(models.Model):
         related_name="children",
     )
     description = models.TextField(_("description"), blank=True)
+    #: What the public search reads of an actor: kept by PostgreSQL itself (a trigger,
+    #: migration 0017) from the name and role; NULL on other databases.
+    search_document = SearchVectorField(null=True, editable=False)
 
     objects = ActorQuerySet.as_manager()
 
@@ -324,11 +327,15 @@ class Source(VagueDateMixin, models.Model):
     last_check_error = models.CharField(_("last check error"), max_length=500, blank=True)
     consecutive_failures = models.PositiveSmallIntegerField(_("failed checks in a row"), default=0)
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    #: What the public search reads of a source: kept by PostgreSQL itself (a trigger,
+    #: migration 0017) from the outlet, title and author; NULL on other databases.
+    search_document = SearchVectorField(null=True, editable=False)
 
     # Editors' changes are history; what the background jobs keep (link health, archive)
-    # is not.
+    # and the search document (derived) are not.
     history = HistoricalRecords(
         excluded_fields=[
+            "search_document",
             "archive_url",
             "archived_at",
             "archive_requested_at",

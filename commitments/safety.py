@@ -58,3 +58,27 @@ def spreadsheet_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+# --- Highlighted search matches -----------------------------------------------------------
+#: ``ts_headline``'s markers around a matched word (its StartSel and StopSel): characters
+#: from Unicode's private use area, which editors do not type and escaping leaves alone.
+HIGHLIGHT_START = "\ue000"
+HIGHLIGHT_STOP = "\ue001"
+
+
+def highlighted_html(value: str) -> str:
+    """A headline as HTML: the whole text escaped, then each marked word in ``<mark>``.
+    Only a start marker followed by its stop marker becomes a pair of tags, so the result
+    is always balanced; any other marker character is dropped. The caller marks the result
+    safe (``tracker.highlighted``)."""
+    import re
+    from html import escape
+
+    text = escape(value or "", quote=True)
+    text = re.sub(
+        f"{HIGHLIGHT_START}([^{HIGHLIGHT_START}{HIGHLIGHT_STOP}]*){HIGHLIGHT_STOP}",
+        r"<mark>\1</mark>",
+        text,
+    )
+    return text.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_STOP, "")

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import operator
 from collections import defaultdict
 from collections.abc import Iterator
+from functools import reduce
 from types import SimpleNamespace
 from typing import Any
 
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
@@ -27,9 +30,11 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
+    When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, Concat, TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -51,6 +56,7 @@ from .models import (
     Topic,
 )
 from .roles import VIEW_DRAFTS_PERMISSION
+from .safety import HIGHLIGHT_START, HIGHLIGHT_STOP
 
 #: Longest search text taken from a query string; the rest is ignored.
 SEARCH_MAX_LENGTH = 200
@@ -58,11 +64,15 @@ SEARCH_MAX_LENGTH = 200
 TIMELINE_PAGE_SIZE = 20
 
 # The full-text documents: PostgreSQL keeps each row's in ``search_document`` (a trigger,
-# migration 0014, from the title, summary and original wording, or a statement's text),
-# with a GIN index on it. Elsewhere (SQLite) the search falls back to containment.
-SEARCH_CONFIG = "english"
+# migrations 0014 and 0017): a commitment's title, summary and original wording, a
+# statement's text, an actor's name and role, a source's outlet, title and author, each
+# with a GIN index. The configuration unaccents words before stemming them, so "Gerald"
+# finds "Gérald". Elsewhere (SQLite) the search falls back to containment.
+SEARCH_CONFIG = "english_unaccent"
 COMMITMENT_SEARCH_FIELDS = ("title", "summary", "original_wording")
 STATEMENT_SEARCH_FIELDS = ("text",)
+ACTOR_SEARCH_FIELDS = ("name", "role")
+SOURCE_SEARCH_FIELDS = ("outlet", "title", "author")
 
 
 def clean_search_text(value: str | None) -> str:
@@ -72,38 +82,195 @@ def clean_search_text(value: str | None) -> str:
     return text[:SEARCH_MAX_LENGTH]
 
 
+def _search_query(text: str):
+    from django.contrib.postgres.search import SearchQuery
+
+    return SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+
+
+def _matching_commitment_ids(query) -> QuerySet:
+    """The ids of commitments ``query`` matches, through any of the documents: their own,
+    a statement about them (its text, its speaker or its source), an actor with a role on
+    them, the source where they were made, a source one of their steps cites. One
+    ``UNION ALL`` of id sets, each found through a GIN index (an OR of ``IN`` subqueries
+    would be checked row by row in a sequential scan); ids may repeat, ``IN`` ignores it."""
+    statements = Statement.objects.filter(commitments__isnull=False).order_by()
+    arms = [
+        Commitment.objects.filter(search_document=query).order_by().values("pk"),
+        statements.filter(search_document=query).values("commitments"),
+        statements.filter(speaker__search_document=query).values("commitments"),
+        statements.filter(source__search_document=query).values("commitments"),
+        CommitmentActor.objects.filter(actor__search_document=query)
+        .order_by()
+        .values("commitment_id"),
+        Commitment.objects.filter(made_in__search_document=query).order_by().values("pk"),
+        StatusUpdate.sources.through.objects.filter(source__search_document=query)
+        .order_by()
+        .values("statusupdate__commitment_id"),
+    ]
+    return arms[0].union(*arms[1:], all=True)
+
+
 def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Commitment]:
-    """Commitments whose title, summary, original wording or statements match ``text``.
+    """Commitments whose title, summary, original wording or statements match ``text``, or
+    whose actors (name, role) or sources (outlet, title, author) do.
 
     PostgreSQL: full-text search (``websearch_to_tsquery``, so quotes and ``-word`` work
-    and odd input is never a syntax error) on the GIN-indexed documents. Elsewhere
-    (SQLite, the embedded default): case-insensitive containment of the words.
+    and odd input is never a syntax error) on the GIN-indexed documents, accents ignored.
+    Elsewhere (SQLite, the embedded default): case-insensitive containment of the words.
     """
     text = clean_search_text(text)
     if not text:
         return queryset
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery
-
-        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-        # Two id sets, each found through its GIN index, in one UNION ALL: the planner
-        # joins the few matching ids to the commitments by primary key (an OR of two
-        # IN subqueries would be checked row by row in a sequential scan). The documents
-        # are stored, so even a word every row holds costs no document computed again.
-        by_commitment = Commitment.objects.filter(search_document=query).order_by().values("pk")
-        by_statement = (
-            Statement.objects.filter(search_document=query, commitments__isnull=False)
-            .order_by()
-            .values("commitments")
-        )
-        return queryset.filter(pk__in=by_commitment.union(by_statement, all=True))
-    for word in text.split()[:10]:
+        return queryset.filter(pk__in=_matching_commitment_ids(_search_query(text)))
+    words = [word.strip('"') for word in text.split()]
+    for word in [word for word in words if word][:10]:
         word_matches = Q()
         for field in COMMITMENT_SEARCH_FIELDS:
             word_matches |= Q(**{f"{field}__icontains": word})
-        statements = Statement.objects.filter(text__icontains=word, commitments=OuterRef("pk"))
-        queryset = queryset.filter(word_matches | Exists(statements))
+
+        def any_of(prefix: str, fields, word=word) -> Q:
+            return reduce(
+                operator.or_, (Q(**{f"{prefix}{field}__icontains": word}) for field in fields)
+            )
+
+        word_matches |= any_of("made_in__", SOURCE_SEARCH_FIELDS)
+        statements = Statement.objects.filter(
+            Q(text__icontains=word)
+            | any_of("speaker__", ACTOR_SEARCH_FIELDS)
+            | any_of("source__", SOURCE_SEARCH_FIELDS),
+            commitments=OuterRef("pk"),
+        )
+        actors = CommitmentActor.objects.filter(
+            any_of("actor__", ACTOR_SEARCH_FIELDS), commitment=OuterRef("pk")
+        )
+        cited = StatusUpdate.sources.through.objects.filter(
+            any_of("source__", SOURCE_SEARCH_FIELDS), statusupdate__commitment=OuterRef("pk")
+        )
+        queryset = queryset.filter(
+            word_matches | Exists(statements) | Exists(actors) | Exists(cited)
+        )
     return queryset
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchMatch:
+    """Where a search matched one commitment, as ``ts_headline`` marks it (plain text with
+    ``HIGHLIGHT_START``/``HIGHLIGHT_STOP`` around the words; escape it, then mark):
+    ``text`` in its own words (title, summary, original wording), ``said`` a statement
+    about it, ``actor`` an actor's name (and role), ``source`` a source's outlet and
+    title. Empty when the match is not there."""
+
+    text: str = ""
+    said: str = ""
+    actor: str = ""
+    source: str = ""
+
+
+def search_matches(commitments, text: str) -> dict[int, SearchMatch]:
+    """Where ``text`` matched each of ``commitments`` (a page of results), by id: one query
+    for the whole page, whatever its size, and ``ts_headline`` computed only for these
+    rows (it reads the text again, so never for every match). PostgreSQL only: elsewhere
+    (SQLite) nothing is highlighted."""
+    from django.contrib.postgres.search import SearchHeadline
+
+    text = clean_search_text(text)
+    ids = [commitment.pk for commitment in commitments]
+    if not text or not ids or connection.vendor != "postgresql":
+        return {}
+    query = _search_query(text)
+
+    def headline(expression, **options):
+        return SearchHeadline(
+            expression,
+            query,
+            config=SEARCH_CONFIG,
+            start_sel=HIGHLIGHT_START,
+            stop_sel=HIGHLIGHT_STOP,
+            highlight_all=options.pop("highlight_all", False),
+            **options,
+        )
+
+    def first(queryset: QuerySet, expression, **options):
+        """The headline of ``queryset``'s first row (by id); a whole name or title unless
+        ``options`` ask for fragments."""
+        options.setdefault("highlight_all", True)
+        return Subquery(
+            queryset.annotate(match=headline(expression, **options))
+            .order_by("pk")
+            .values("match")[:1],
+            output_field=CharField(),
+        )
+
+    own_words = Concat(
+        "title", Value(" — "), "summary", Value(" "), "original_wording", output_field=CharField()
+    )
+    statement = first(
+        Statement.objects.filter(commitments=OuterRef("pk"), search_document=query),
+        "text",
+        highlight_all=False,
+        max_words=35,
+        min_words=15,
+    )
+    actor = first(
+        Actor.objects.filter(search_document=query).filter(
+            Exists(
+                CommitmentActor.objects.filter(
+                    actor=OuterRef("pk"), commitment=OuterRef(OuterRef("pk"))
+                )
+            )
+            | Exists(
+                Statement.objects.filter(
+                    speaker=OuterRef("pk"), commitments=OuterRef(OuterRef("pk"))
+                )
+            )
+        ),
+        Concat(
+            "name",
+            Case(When(role="", then=Value("")), default=Concat(Value(", "), "role")),
+            output_field=CharField(),
+        ),
+    )
+    source = first(
+        Source.objects.filter(search_document=query).filter(
+            Q(commitments_made=OuterRef("pk"))
+            | Exists(
+                StatusUpdate.sources.through.objects.filter(
+                    source=OuterRef("pk"), statusupdate__commitment=OuterRef(OuterRef("pk"))
+                )
+            )
+            | Exists(
+                Statement.objects.filter(
+                    source=OuterRef("pk"), commitments=OuterRef(OuterRef("pk"))
+                )
+            )
+        ),
+        Concat("outlet", Value(" - "), "title", output_field=CharField()),
+    )
+    rows = (
+        Commitment.objects.filter(pk__in=ids)
+        .annotate(
+            own=Case(
+                When(
+                    search_document=query,
+                    then=headline(own_words, max_words=35, min_words=15, max_fragments=2),
+                ),
+                default=Value(""),
+                output_field=CharField(),
+            ),
+            statement=statement,
+            actor=actor,
+            source=source,
+        )
+        .values_list("pk", "own", "statement", "actor", "source")
+    )
+    return {
+        pk: SearchMatch(
+            text=own or "", said="" if own else said or "", actor=actor or "", source=source or ""
+        )
+        for pk, own, said, actor, source in rows
+    }
 
 
 def public_commitments() -> QuerySet[Commitment]:
@@ -450,18 +617,104 @@ def _owned_commitments(*, actor=None, topic=None) -> QuerySet[Commitment] | None
     return None
 
 
-def actor_commitments(actor: Actor) -> QuerySet[Commitment]:
-    """Published commitments in which ``actor`` has a role (once each: ``Exists``, no
-    DISTINCT, so the page's ORDER BY and LIMIT can use an index)."""
-    return public_commitments().filter(
-        Exists(CommitmentActor.objects.filter(commitment=OuterRef("pk"), actor=actor))
-    )
+def actor_commitments(actor: Actor, *, role: str | None = None) -> QuerySet[Commitment]:
+    """Published commitments in which ``actor`` has a role (``role``, if given; once each:
+    ``Exists``, no DISTINCT, so the page's ORDER BY and LIMIT can use an index)."""
+    roles = CommitmentActor.objects.filter(commitment=OuterRef("pk"), actor=actor)
+    if role is not None:
+        roles = roles.filter(role=role)
+    return public_commitments().filter(Exists(roles))
 
 
 def topic_commitments(topic: Topic) -> QuerySet[Commitment]:
     """Published commitments on ``topic``."""
     return public_commitments().filter(
         Exists(Commitment.topics.through.objects.filter(commitment=OuterRef("pk"), topic=topic))
+    )
+
+
+def actor_role_counts(actor: Actor) -> dict[str, int]:
+    """How many published commitments ``actor`` has each role on, every role of the
+    vocabulary included (zero too), in one query."""
+    counts = dict(
+        CommitmentActor.objects.filter(actor=actor, commitment__is_published=True)
+        .order_by()
+        .values_list("role")
+        .annotate(n=Count("*"))
+    )
+    return {role: counts.get(role, 0) for role in ActorRole.values}
+
+
+#: Statements an actor's page shows, newest first; the page says how many there are in all.
+ACTOR_STATEMENTS_SHOWN = 20
+
+
+def actor_statements(actor: Actor) -> QuerySet[Statement]:
+    """What ``actor`` said, in public statements, newest first, each with its source and
+    the published commitments it is about (a fixed number of queries for any number)."""
+    return (
+        Statement.objects.public()
+        .filter(speaker=actor)
+        .select_related("source", "speaker")
+        .prefetch_related(
+            Prefetch(
+                "commitments",
+                queryset=public_commitments().only("slug", "title").order_by("title", "pk"),
+                to_attr="public_commitments",
+            )
+        )
+        .order_by("-said_on", "-pk")
+    )
+
+
+def _count_of(queryset: QuerySet, column: str, counted: str = "pk") -> Coalesce:
+    """A correlated COUNT of the distinct ``counted`` of ``queryset``'s rows (an
+    ``OuterRef`` filter on ``column`` already in it), 0 when there are none: one subquery
+    per row of the outer query, with no join that would multiply its rows."""
+    count = queryset.order_by().values(column).annotate(n=Count(counted, distinct=True)).values("n")
+    return Coalesce(Subquery(count, output_field=IntegerField()), 0)
+
+
+def actor_index() -> QuerySet[Actor]:
+    """Every public actor, by kind (in the vocabulary's order) then name, each with
+    ``commitment_count`` (published commitments they have a role on) and
+    ``statement_count`` (their public statements): one query."""
+    kind_order = Case(
+        *[When(kind=kind, then=Value(rank)) for rank, kind in enumerate(Actor.Kind.values)],
+        default=Value(len(Actor.Kind.values)),
+        output_field=IntegerField(),
+    )
+    return (
+        Actor.objects.public()
+        .annotate(
+            kind_rank=kind_order,
+            commitment_count=_count_of(
+                CommitmentActor.objects.filter(actor=OuterRef("pk"), commitment__is_published=True),
+                "actor",
+                "commitment",
+            ),
+            statement_count=_count_of(
+                Statement.objects.public().filter(speaker=OuterRef("pk")), "speaker"
+            ),
+        )
+        .order_by("kind_rank", "name", "pk")
+    )
+
+
+def topic_index() -> QuerySet[Topic]:
+    """Every public topic by name, each with ``commitment_count`` (its published
+    commitments): one query."""
+    return (
+        Topic.objects.public()
+        .annotate(
+            commitment_count=_count_of(
+                Commitment.topics.through.objects.filter(
+                    topic=OuterRef("pk"), commitment__is_published=True
+                ),
+                "topic",
+            )
+        )
+        .order_by("name", "pk")
     )
 
 

@@ -28,6 +28,8 @@ class PagesSitemap(Sitemap):
         return [
             "commitments:home",
             "commitments:commitment_list",
+            "commitments:actor_list",
+            "commitments:topic_list",
             "commitments:corrections",
             "commitments:methodology",
             "commitments:about",

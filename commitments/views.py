@@ -9,10 +9,11 @@ Must not write, and must not filter by hand what the public may see.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import (
     FileResponse,
     Http404,
@@ -37,7 +38,7 @@ from django_htmx.middleware import HtmxDetails
 from . import citations, embeds, exports, previews, selectors
 from .dates import format_vague_date
 from .filters import commitment_filter
-from .models import Commitment, Revision
+from .models import ActorRole, Commitment, Revision
 from .services import snapshots
 from .vocabulary import FLAG_DEFINITIONS, STATUS_DEFINITIONS, FlagReason, Status
 
@@ -86,11 +87,25 @@ def home(request: HttpRequest):
 def commitment_list(request: HtmxHttpRequest):
     filterset = commitment_filter(request.GET)
     page = Paginator(filterset.qs, LIST_PAGE_SIZE).get_page(page_number(request.GET.get("page")))
-    context = {"filter": filterset, "page": page, "commitments": page.object_list}
+    commitments = _with_search_matches(page.object_list, request.GET.get("q"))
+    context = {"filter": filterset, "page": page, "commitments": commitments}
     template = (
         "commitments/list.html#results" if wants_fragment(request) else "commitments/list.html"
     )
     return render(request, template, context)
+
+
+def _with_search_matches(commitments, text: str | None):
+    """A page of search results, each with ``search_match`` (where ``text`` matched it,
+    ``selectors.search_matches``: one query for the page); the page as it is without a
+    search."""
+    if not selectors.clean_search_text(text):
+        return commitments
+    commitments = list(commitments)
+    matches = selectors.search_matches(commitments, text)
+    for commitment in commitments:
+        commitment.search_match = matches.get(commitment.pk)
+    return commitments
 
 
 def _export_name(generated_at, extension: str) -> str:
@@ -280,33 +295,110 @@ def commitment_preview_image(request: HttpRequest, slug: str):
     return response
 
 
-def _owner_page(kind: str, find_owner, owner_commitments):
+def _owner_page(kind: str, find_owner, owner_commitments, *, by_role: bool = False):
     """The view of an actor's or a topic's page (``kind``): the owner ``find_owner(slug)``
     gives (404 unless public), its published commitments (``owner_commitments(owner)``),
     20 to a page like the list, and their status counts. HTMX gets the ``results``
-    fragment."""
+    fragment. ``by_role`` (an actor): the commitments in one group per role the actor has
+    (``_role_groups``), and what the actor said."""
 
     @require_safe
     @vary_on_headers("HX-Request", "HX-History-Restore-Request")
     def view(request: HtmxHttpRequest, slug: str):
         owner = find_owner(slug)
         commitments = owner_commitments(owner)
-        page = Paginator(
-            selectors.commitment_list_items(commitments).newest_made_first(),
-            LIST_PAGE_SIZE,
-        ).get_page(page_number(request.GET.get("page")))
-        context = {"kind": kind, "owner": owner, "page": page, "commitments": page.object_list}
+        context = {"kind": kind, "owner": owner}
+        if by_role:
+            context["groups"] = _role_groups(request, owner)
+        else:
+            page = Paginator(
+                selectors.commitment_list_items(commitments).newest_made_first(),
+                LIST_PAGE_SIZE,
+            ).get_page(page_number(request.GET.get("page")))
+            context.update(page=page, commitments=page.object_list)
         if wants_fragment(request):
             return render(request, "commitments/owner.html#results", context)
         context["counts"] = selectors.status_counts(commitments)
+        if by_role:
+            statements = selectors.actor_statements(owner)
+            context["statements"] = statements[: selectors.ACTOR_STATEMENTS_SHOWN]
+            context["statement_count"] = statements.count()
         return render(request, "commitments/owner.html", context)
 
     view.__name__ = view.__qualname__ = f"{kind}_detail"
     return view
 
 
-actor_detail = _owner_page("actor", selectors.public_actor_or_404, selectors.actor_commitments)
+#: An actor's page: a group per role, its heading and its page number's query parameter.
+ROLE_GROUPS = (
+    (ActorRole.MADE_BY, "Promises made", "made_page"),
+    (ActorRole.RESPONSIBLE, "Responsible for delivering", "responsible_page"),
+    (ActorRole.PARTNER, "Partner", "partner_page"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RoleGroup:
+    role: str
+    heading: str
+    page: Page
+    previous_url: str
+    next_url: str
+
+
+def _role_groups(request: HttpRequest, actor) -> list[RoleGroup]:
+    """An actor's published commitments, one group per role they have (none for a role
+    they do not), each 20 to a page with its own page number in the query string, so one
+    group's pages leave the others where they were. Counts come from one query for all
+    the groups; each group's rows are one query and its prefetches."""
+    counts = selectors.actor_role_counts(actor)
+    groups = []
+    for role, heading, parameter in ROLE_GROUPS:
+        if not counts[role]:
+            continue
+        paginator = Paginator(
+            selectors.commitment_list_items(
+                selectors.actor_commitments(actor, role=role)
+            ).newest_made_first(),
+            LIST_PAGE_SIZE,
+        )
+        paginator.count = counts[role]  # known already: no COUNT of its own
+        page = paginator.get_page(page_number(request.GET.get(parameter)))
+
+        def url(number, parameter=parameter):
+            query = request.GET.copy()
+            query[parameter] = str(number)
+            return "?" + query.urlencode()
+
+        groups.append(
+            RoleGroup(
+                role=role,
+                heading=heading,
+                page=page,
+                previous_url=url(page.number - 1) if page.has_previous() else "",
+                next_url=url(page.number + 1) if page.has_next() else "",
+            )
+        )
+    return groups
+
+
+actor_detail = _owner_page(
+    "actor", selectors.public_actor_or_404, selectors.actor_commitments, by_role=True
+)
 topic_detail = _owner_page("topic", selectors.public_topic_or_404, selectors.topic_commitments)
+
+
+@require_safe
+def actor_list(request: HttpRequest):
+    """Every public actor, grouped by kind, with their numbers of commitments and
+    statements: one query."""
+    return render(request, "commitments/actor_list.html", {"actors": selectors.actor_index()})
+
+
+@require_safe
+def topic_list(request: HttpRequest):
+    """Every public topic with its number of published commitments: one query."""
+    return render(request, "commitments/topic_list.html", {"topics": selectors.topic_index()})
 
 
 @require_safe

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.safestring import mark_safe
 
 from .. import safety
 from ..dates import iso_vague_date
@@ -46,6 +47,13 @@ def iso_datetime(value) -> str:
     if not isinstance(value, datetime.datetime):
         return ""
     return value.replace(microsecond=0).isoformat()
+
+
+@register.filter
+def highlighted(value) -> str:
+    """A search headline with its matched words in ``<mark>``, everything else escaped
+    (``safety.highlighted_html``): ``{{ match.text|highlighted }}``."""
+    return mark_safe(safety.highlighted_html(str(value or "")))  # noqa: S308 (escaped first)
 
 
 @register.filter
