@@ -726,8 +726,58 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
         )
 
 
+class RecordedOnceAdmin(admin.ModelAdmin):
+    """An append-only entry on a commitment's record (a status update, a check), added
+    through its service once per form token and never edited or deleted. The subclass
+    says how to record it (``record``) and what to tell the editor; the same form posted
+    twice (a retry, a double click) records nothing the second time, logs nothing, and
+    says so. Either way the editor lands back on the commitment."""
+
+    def record(self, request, form) -> tuple[object, bool]:
+        """Call the service: (the entry, whether this post recorded it)."""
+        raise NotImplementedError
+
+    def recorded_message(self, obj, commitment) -> str:
+        raise NotImplementedError
+
+    def already_recorded_message(self, commitment) -> str:
+        raise NotImplementedError
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created, recorded = self.record(request, form)
+        form.instance = created
+        obj.pk = created.pk
+        obj.commitment_id = created.commitment_id
+        request.already_recorded = not recorded
+
+    def log_addition(self, request, obj, message):
+        if getattr(request, "already_recorded", False):
+            return None
+        return super().log_addition(request, obj, message)
+
+    def save_related(self, request, form, formsets, change):
+        # The service saved what goes with the entry (its sources), in one transaction.
+        pass
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        commitment = models.Commitment.objects.get(pk=obj.commitment_id)
+        if getattr(request, "already_recorded", False):
+            self.message_user(request, self.already_recorded_message(commitment), messages.WARNING)
+        else:
+            self.message_user(request, self.recorded_message(obj, commitment), messages.SUCCESS)
+        return redirect(reverse("admin:commitments_commitment_change", args=[commitment.pk]))
+
+
 @admin.register(models.StatusUpdate)
-class StatusUpdateAdmin(admin.ModelAdmin):
+class StatusUpdateAdmin(RecordedOnceAdmin):
     """Adding only: saved entries are never edited or deleted here, by anyone. A mistake
     is fixed by a correction: a new entry that points at the one it corrects."""
 
@@ -817,12 +867,6 @@ class StatusUpdateAdmin(admin.ModelAdmin):
             .select_related("commitment", "recorded_by", "corrects__commitment")
         )
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("effective_precision", "day")
@@ -847,10 +891,10 @@ class StatusUpdateAdmin(admin.ModelAdmin):
     def is_correction(self, obj):
         return obj.corrects_id is not None
 
-    def save_model(self, request, obj, form, change):
+    def record(self, request, form):
         data = form.cleaned_data
         described = form.new_source()
-        created, recorded = services.status_update_create_once(
+        return services.status_update_create_once(
             idempotency_key=data.get("form_token"),
             commitment=data["commitment"],
             status=data["status"],
@@ -863,47 +907,22 @@ class StatusUpdateAdmin(admin.ModelAdmin):
             corrects=data.get("corrects"),
             correction_note=data.get("correction_note", ""),
         )
-        form.instance = created
-        obj.pk = created.pk
-        obj.commitment_id = created.commitment_id
-        # The same form posted again (a retry, a double click): nothing new was recorded.
-        request.status_update_already_recorded = not recorded
 
-    def log_addition(self, request, obj, message):
-        if getattr(request, "status_update_already_recorded", False):
-            return None
-        return super().log_addition(request, obj, message)
+    def recorded_message(self, obj, commitment):
+        return _("Logged: “%(title)s” is now %(status)s.") % {
+            "title": commitment.title,
+            "status": commitment.get_status_display(),
+        }
 
-    def save_related(self, request, form, formsets, change):
-        # The service saved the sources with the entry, in one transaction.
-        pass
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
-            return super().response_add(request, obj, post_url_continue)
-        commitment = models.Commitment.objects.get(pk=obj.commitment_id)
-        if getattr(request, "status_update_already_recorded", False):
-            self.message_user(
-                request,
-                _(
-                    "Already recorded: this form was sent before and its update is on "
-                    "“%(title)s”'s timeline; nothing was added."
-                )
-                % {"title": commitment.title},
-                messages.WARNING,
-            )
-        else:
-            self.message_user(
-                request,
-                _("Logged: “%(title)s” is now %(status)s.")
-                % {"title": commitment.title, "status": commitment.get_status_display()},
-                messages.SUCCESS,
-            )
-        return redirect(reverse("admin:commitments_commitment_change", args=[commitment.pk]))
+    def already_recorded_message(self, commitment):
+        return _(
+            "Already recorded: this form was sent before and its update is on "
+            "“%(title)s”'s timeline; nothing was added."
+        ) % {"title": commitment.title}
 
 
 @admin.register(models.Check)
-class CheckAdmin(admin.ModelAdmin):
+class CheckAdmin(RecordedOnceAdmin):
     """An editor's "checked, nothing new": added here (through ``services.check_record``),
     never edited or deleted. It shows as "last checked" on the public page and leaves the
     status and the flags alone."""
@@ -921,20 +940,14 @@ class CheckAdmin(admin.ModelAdmin):
             return ["commitment", "checked_on", "note", "source", "recorded_by", "recorded_at"]
         return self.fields
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("checked_on", timezone.localdate())
         return initial
 
-    def save_model(self, request, obj, form, change):
+    def record(self, request, form):
         data = form.cleaned_data
-        created, recorded = services.check_record_once(
+        return services.check_record_once(
             idempotency_key=data.get("form_token"),
             commitment=data["commitment"],
             checked_on=data["checked_on"],
@@ -942,41 +955,18 @@ class CheckAdmin(admin.ModelAdmin):
             source=data.get("source"),
             recorded_by=request.user,
         )
-        form.instance = created
-        obj.pk = created.pk
-        obj.commitment_id = created.commitment_id
-        request.check_already_recorded = not recorded
 
-    def log_addition(self, request, obj, message):
-        if getattr(request, "check_already_recorded", False):
-            return None
-        return super().log_addition(request, obj, message)
+    def recorded_message(self, obj, commitment):
+        return _("Check recorded: “%(title)s” was last checked on %(date)s.") % {
+            "title": commitment.title,
+            "date": date_format(obj.checked_on),
+        }
 
-    def save_related(self, request, form, formsets, change):
-        pass
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if IS_POPUP_VAR in request.POST or "_addanother" in request.POST:
-            return super().response_add(request, obj, post_url_continue)
-        commitment = models.Commitment.objects.get(pk=obj.commitment_id)
-        if getattr(request, "check_already_recorded", False):
-            self.message_user(
-                request,
-                _(
-                    "Already recorded: this form was sent before and its check is on "
-                    "“%(title)s”; nothing was added."
-                )
-                % {"title": commitment.title},
-                messages.WARNING,
-            )
-        else:
-            self.message_user(
-                request,
-                _("Check recorded: “%(title)s” was last checked on %(date)s.")
-                % {"title": commitment.title, "date": date_format(obj.checked_on)},
-                messages.SUCCESS,
-            )
-        return redirect(reverse("admin:commitments_commitment_change", args=[commitment.pk]))
+    def already_recorded_message(self, commitment):
+        return _(
+            "Already recorded: this form was sent before and its check is on "
+            "“%(title)s”; nothing was added."
+        ) % {"title": commitment.title}
 
 
 @admin.register(models.Statement)

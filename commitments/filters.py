@@ -72,6 +72,17 @@ class QuickSelect(forms.Select):
         )
 
 
+def dated_filter(label, field_name: str, method: str) -> django_filters.DateFilter:
+    """A date box over a date that may be vague: ``method`` is ``filter_dated_from`` or
+    ``filter_dated_to`` (a vague date matches when its period overlaps the range)."""
+    return django_filters.DateFilter(
+        label=label,
+        field_name=field_name,
+        method=method,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
 class CommitmentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -106,30 +117,10 @@ class CommitmentFilter(django_filters.FilterSet):
         method="filter_flagged",
         widget=QuickSelect,
     )
-    made_from = django_filters.DateFilter(
-        label=_("Made on or after"),
-        field_name="made_on",
-        method="filter_dated_from",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    made_to = django_filters.DateFilter(
-        label=_("Made on or before"),
-        field_name="made_on",
-        method="filter_dated_to",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    deadline_from = django_filters.DateFilter(
-        label=_("Deadline on or after"),
-        field_name="deadline",
-        method="filter_dated_from",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    deadline_to = django_filters.DateFilter(
-        label=_("Deadline on or before"),
-        field_name="deadline",
-        method="filter_dated_to",
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    made_from = dated_filter(_("Made on or after"), "made_on", "filter_dated_from")
+    made_to = dated_filter(_("Made on or before"), "made_on", "filter_dated_to")
+    deadline_from = dated_filter(_("Deadline on or after"), "deadline", "filter_dated_from")
+    deadline_to = dated_filter(_("Deadline on or before"), "deadline", "filter_dated_to")
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"),
         choices=Sort.CHOICES,

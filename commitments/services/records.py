@@ -339,6 +339,33 @@ def source_description_errors(
     return errors
 
 
+def _record_once(model, create, idempotency_key, fields: dict):
+    """``create(**fields)`` at most once per one-time form token, stored on ``model``'s
+    ``idempotency_key`` under a unique constraint: ``(new entry, True)``, or the entry the
+    first post with this token recorded and ``False``. Without a token it records every
+    time. Two posts at once: the second's savepoint is rolled back when it meets the
+    first's token (the constraint's check, or the insert), and the first's entry returned."""
+    if idempotency_key is None:
+        return create(**fields), True
+    if not isinstance(idempotency_key, uuid.UUID):
+        try:
+            idempotency_key = uuid.UUID(str(idempotency_key))
+        except ValueError as exc:
+            raise ValidationError({"idempotency_key": "The form's token is damaged."}) from exc
+    existing = model.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return create(idempotency_key=idempotency_key, **fields), True
+    except (IntegrityError, ValidationError):
+        # The token's unique constraint, met in full_clean() or on insert: the first call won.
+        existing = model.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
 def status_update_create_once(
     *, idempotency_key: uuid.UUID | None, **fields
 ) -> tuple[StatusUpdate, bool]:
@@ -353,25 +380,7 @@ def status_update_create_once(
     is returned.
     Without a token (a caller that has none) it records every time.
     """
-    if idempotency_key is None:
-        return status_update_create(**fields), True
-    if not isinstance(idempotency_key, uuid.UUID):
-        try:
-            idempotency_key = uuid.UUID(str(idempotency_key))
-        except ValueError as exc:
-            raise ValidationError({"idempotency_key": "The form's token is damaged."}) from exc
-    existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            return status_update_create(idempotency_key=idempotency_key, **fields), True
-    except (IntegrityError, ValidationError):
-        # The token's unique constraint, met in full_clean() or on insert: the first call won.
-        existing = StatusUpdate.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing, False
+    return _record_once(StatusUpdate, status_update_create, idempotency_key, fields)
 
 
 # --- Checks: "checked, nothing new" ----------------------------------------------------------
@@ -441,22 +450,4 @@ def check_record_once(*, idempotency_key: uuid.UUID | None, **fields) -> tuple[C
     ``status_update_create_once``): a form posted twice (a retry, a double click) records
     one check and returns ``(check, False)`` the second time; ``(new check, True)``
     otherwise. Without a token it records every time."""
-    if idempotency_key is None:
-        return check_record(**fields), True
-    if not isinstance(idempotency_key, uuid.UUID):
-        try:
-            idempotency_key = uuid.UUID(str(idempotency_key))
-        except ValueError as exc:
-            raise ValidationError({"idempotency_key": "The form's token is damaged."}) from exc
-    existing = Check.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            return check_record(idempotency_key=idempotency_key, **fields), True
-    except (IntegrityError, ValidationError):
-        # The token's unique constraint, met in full_clean() or on insert: the first call won.
-        existing = Check.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing, False
+    return _record_once(Check, check_record, idempotency_key, fields)
