@@ -43,14 +43,19 @@ PAGES = {
     "home": "/",
     "list": "/commitments/",
     "search": "/commitments/?q=border",
+    "person search": "/commitments/?q=Bench+actor+17",
     "commitment": "/commitments/bench-17/",
     "actor": "/actors/bench-actor-3/",
+    "actors": "/actors/",
+    "methodology": "/methodology/",
     "feed": "/feeds/changes/",
+    "json feed": "/feeds/changes/json/",
     "api list": "/api/commitments",
 }
 SEED_PAGES = {
     "commitment": "/commitments/french-maritime-doctrine-shallow-waters/",
     "actor": "/actors/keir-starmer/",
+    "person search": "/commitments/?q=Macron",
 }
 BARE = "/__bench__/bare/"
 

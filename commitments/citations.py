@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from .dates import DatePrecision, format_vague_date
-from .models import Commitment, Observation, Statement, StatusUpdate
+from .models import Commitment, Statement, StatusUpdate
 from .templatetags.tracker import number
 
 #: Words of an editor's description kept in a step's citation.
@@ -47,10 +47,6 @@ def _day(value: datetime.date) -> str:
     return format_vague_date(value, DatePrecision.DAY)
 
 
-def anchor(obj) -> str:
-    """The step's anchor on the commitment page (``TimelineEvent.anchor``'s words)."""
-    kind = {StatusUpdate: "update", Statement: "statement", Observation: "observation"}
-    return f"{kind[type(obj)]}-{obj.pk}"
 
 
 def step_date(obj) -> str:
@@ -94,7 +90,7 @@ def _sentence(text: str) -> str:
 
 def permalink(commitment: Commitment, obj=None) -> str:
     url = settings.SITE_URL + commitment.get_absolute_url()
-    return f"{url}#{anchor(obj)}" if obj is not None else url
+    return f"{url}#{obj.anchor}" if obj is not None else url
 
 
 def step_citation(commitment: Commitment, obj, accessed: datetime.date) -> str:

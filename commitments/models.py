@@ -94,6 +94,18 @@ class VagueDateMixin:
         raise KeyError(date_field)
 
 
+class TimelineStepMixin:
+    """A step of a commitment's timeline (a status update, a statement, a figure): its
+    anchor on the commitment page, ``update-12``, the one spelling every permalink,
+    citation and feed link uses."""
+
+    anchor_kind: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.anchor_kind}-{self.pk}"
+
+
 # --- Sane ranges for what editors type (issue 9) -----------------------------------------
 # Each range is a validator on the field (the form shows its message beside the field) and
 # a named CHECK constraint (nothing out of range is stored, whoever writes). The database
@@ -685,7 +697,7 @@ class CommitmentRelation(models.Model):
         return f"{self.from_commitment} {self.get_kind_display()} {self.to_commitment}"
 
 
-class Statement(VagueDateMixin, models.Model):
+class Statement(TimelineStepMixin, VagueDateMixin, models.Model):
     class Kind(models.TextChoices):
         QUOTE = "quote", _("Direct quote")
         PARAPHRASE = "paraphrase", _("Paraphrase")
@@ -725,6 +737,7 @@ class Statement(VagueDateMixin, models.Model):
     objects = StatementQuerySet.as_manager()
 
     vague_dates = (("said_on", "said_precision"),)
+    anchor_kind = "statement"
 
     class Meta:
         ordering = ["said_on", "id"]
@@ -764,7 +777,7 @@ class Statement(VagueDateMixin, models.Model):
             raise ValidationError(errors)
 
 
-class StatusUpdate(VagueDateMixin, models.Model):
+class StatusUpdate(TimelineStepMixin, VagueDateMixin, models.Model):
     """One step on a commitment's timeline. Append-only: mistakes get a correction entry."""
 
     commitment = models.ForeignKey(
@@ -803,6 +816,7 @@ class StatusUpdate(VagueDateMixin, models.Model):
     objects = StatusUpdateQuerySet.as_manager()
 
     vague_dates = (("effective_on", "effective_precision"),)
+    anchor_kind = "update"
 
     class Meta:
         ordering = list(StatusUpdateQuerySet.TIMELINE)
@@ -849,7 +863,7 @@ class StatusUpdate(VagueDateMixin, models.Model):
         return f"{self.commitment}: {self.get_status_display()} ({self.vague('effective_on')})"
 
     def get_absolute_url(self):
-        return f"{self.commitment.get_absolute_url()}#update-{self.pk}"
+        return f"{self.commitment.get_absolute_url()}#{self.anchor}"
 
 
 class Check(models.Model):
@@ -972,7 +986,7 @@ class Indicator(models.Model):
         return self.name
 
 
-class Observation(VagueDateMixin, models.Model):
+class Observation(TimelineStepMixin, VagueDateMixin, models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="observations")
     observed_on = models.DateField(
         _("date"), validators=date_range_validators(_("The date of the observation"))
@@ -992,6 +1006,7 @@ class Observation(VagueDateMixin, models.Model):
     objects = ObservationQuerySet.as_manager()
 
     vague_dates = (("observed_on", "observed_precision"),)
+    anchor_kind = "observation"
 
     class Meta:
         ordering = ["indicator", "observed_on"]

@@ -45,10 +45,21 @@ NOT_FINAL = Q(NotIn(F("status"), list(FINAL_STATUSES)))
 OPEN_FLAG = Q(resolved_at__isnull=True)
 
 
+def _through(condition: Q, relation: str) -> Q:
+    """``condition`` (a plain AND of lookups) seen from another model through ``relation``."""
+    return Q(*[(f"{relation}__{lookup}", value) for lookup, value in condition.children])
+
+
 def open_flag_through(relation: str) -> Q:
     """``OPEN_FLAG`` seen from another model through ``relation`` (e.g. ``"flags"`` from a
     commitment, for an annotation's ``filter``)."""
-    return Q(*[(f"{relation}__{lookup}", value) for lookup, value in OPEN_FLAG.children])
+    return _through(OPEN_FLAG, relation)
+
+
+def published_through(relation: str) -> Q:
+    """``PUBLISHED`` seen from another model through ``relation`` (e.g. ``"commitment"``
+    from an actor's role, to count an actor's public commitments in one query)."""
+    return _through(PUBLISHED, relation)
 
 
 class AppQuerySet(models.QuerySet):

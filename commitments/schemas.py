@@ -412,7 +412,7 @@ class RevisionOut(Schema):
 def _update_out(update, commitment: Commitment) -> dict:
     return {
         "id": update.pk,
-        "url": absolute_url(f"{commitment.get_absolute_url()}#update-{update.pk}"),
+        "url": absolute_url(f"{commitment.get_absolute_url()}#{update.anchor}"),
         "status": update.status,
         "status_label": str(update.get_status_display()),
         "date": iso_vague_date(update.effective_on, update.effective_precision),

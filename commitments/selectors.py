@@ -55,6 +55,7 @@ from .models import (
     StatusUpdate,
     Topic,
 )
+from .querysets import published_through
 from .roles import VIEW_DRAFTS_PERMISSION
 from .safety import HIGHLIGHT_START, HIGHLIGHT_STOP
 
@@ -391,7 +392,7 @@ class TimelineEvent:
 
     @property
     def anchor(self) -> str:
-        return f"{self.kind}-{self.obj.pk}"
+        return self.obj.anchor
 
     @property
     def date_field(self) -> str:
@@ -637,7 +638,7 @@ def actor_role_counts(actor: Actor) -> dict[str, int]:
     """How many published commitments ``actor`` has each role on, every role of the
     vocabulary included (zero too), in one query."""
     counts = dict(
-        CommitmentActor.objects.filter(actor=actor, commitment__is_published=True)
+        CommitmentActor.objects.filter(published_through("commitment"), actor=actor)
         .order_by()
         .values_list("role")
         .annotate(n=Count("*"))
@@ -689,7 +690,9 @@ def actor_index() -> QuerySet[Actor]:
         .annotate(
             kind_rank=kind_order,
             commitment_count=_count_of(
-                CommitmentActor.objects.filter(actor=OuterRef("pk"), commitment__is_published=True),
+                CommitmentActor.objects.filter(
+                    published_through("commitment"), actor=OuterRef("pk")
+                ),
                 "actor",
                 "commitment",
             ),
@@ -709,7 +712,7 @@ def topic_index() -> QuerySet[Topic]:
         .annotate(
             commitment_count=_count_of(
                 Commitment.topics.through.objects.filter(
-                    topic=OuterRef("pk"), commitment__is_published=True
+                    published_through("commitment"), topic=OuterRef("pk")
                 ),
                 "topic",
             )
@@ -892,4 +895,3 @@ def commitment_last_changed(commitment: Commitment) -> tuple[datetime.date, str]
         return None
     precision_rank = {DatePrecision.DAY: 0, DatePrecision.MONTH: 1, DatePrecision.YEAR: 2}
     return max(candidates, key=lambda pair: (pair[0], -precision_rank.get(pair[1], 0)))
-

@@ -148,7 +148,7 @@ def test_each_step_has_its_citation_in_plain_text_and_in_a_block_to_copy(client,
     # The page and the tests share one writer of the text; the plain-text line says the same.
     for key in ("update", "correction", "statement", "observation"):
         expected = citations.step_citation(commitment, cited[key], timezone.localdate())
-        anchor = citations.anchor(cited[key])
+        anchor = cited[key].anchor
         assert page.textareas[f"cite-{anchor}"] == expected
         assert any(line.endswith(expected) for line in page.citation_lines), key
         assert f"#cite-{anchor}" in page.buttons

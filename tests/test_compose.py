@@ -93,6 +93,8 @@ def test_web_is_granian_as_in_the_procfile_and_reached_only_through_the_proxy():
     assert proxy["healthcheck"]["test"]
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert '"granian", "--interface", "wsgi"' in dockerfile
+    # The social preview images are drawn in DejaVu (commitments/previews.py).
+    assert "fonts-dejavu-core" in dockerfile
 
 
 def test_the_proxy_buffers_cuts_off_slow_clients_and_sets_the_forwarded_headers():

@@ -24,12 +24,6 @@ def commitment_citation(commitment, last_changed, accessed) -> str:
 
 
 @register.simple_tag
-def step_anchor(obj) -> str:
-    """The step's anchor on the commitment page: ``update-12``, ``statement-3``..."""
-    return citations.anchor(obj)
-
-
-@register.simple_tag
 def commitment_json_ld(commitment, last_changed_on) -> str:
     """``{% commitment_json_ld commitment last_changed_on %}``: the page's schema.org
     ``ClaimReview`` in a JSON-LD script (``structured_data``)."""
