@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.html import escape
 from PIL import Image
 
 from commitments import embeds, previews
@@ -179,6 +181,16 @@ def test_draft_preview_offers_no_embed_nor_preview_image(
     html = client.get(draft.get_absolute_url()).content.decode()
     assert "Draft preview" in html
     assert "embed-card" not in html and "og:image" not in html and "json+oembed" not in html
+
+
+def test_the_card_is_headed_by_its_title_escaped(client, nasty):
+    """The card is a page of its own inside the frame: one heading, the title (axe-core's
+    page-has-heading-one), escaped like every editor's text."""
+    html = client.get(f"/commitments/{nasty.slug}/embed/").content.decode()
+    headings = re.findall(r"<h1\b[^>]*>(.*?)</h1>", html, re.S)
+    assert len(headings) == 1
+    assert escape(NASTY_TITLE) in headings[0]
+    assert NASTY_TITLE not in html
 
 
 # --- oEmbed ---------------------------------------------------------------------------
