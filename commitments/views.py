@@ -36,6 +36,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from . import citations, embeds, exports, previews, selectors
+from .caching import per_version
 from .dates import format_vague_date
 from .filters import commitment_filter
 from .models import ActorRole, Commitment, Revision
@@ -391,14 +392,18 @@ topic_detail = _owner_page("topic", selectors.public_topic_or_404, selectors.top
 @require_safe
 def actor_list(request: HttpRequest):
     """Every public actor, grouped by kind, with their numbers of commitments and
-    statements: one query."""
-    return render(request, "commitments/actor_list.html", {"actors": selectors.actor_index()})
+    statements: one query, once per public version in each process (its counts read every
+    role; ``per_version``), so even an uncached page skips it until the next write."""
+    actors = per_version("actor-index", lambda: list(selectors.actor_index()))
+    return render(request, "commitments/actor_list.html", {"actors": actors})
 
 
 @require_safe
 def topic_list(request: HttpRequest):
-    """Every public topic with its number of published commitments: one query."""
-    return render(request, "commitments/topic_list.html", {"topics": selectors.topic_index()})
+    """Every public topic with its number of published commitments: one query, once per
+    public version in each process, like the actors'."""
+    topics = per_version("topic-index", lambda: list(selectors.topic_index()))
+    return render(request, "commitments/topic_list.html", {"topics": topics})
 
 
 @require_safe

@@ -132,6 +132,37 @@ def test_index_page_query_counts_do_not_grow(
     assert html_of(client.get("/actors/")).count('class="index-list__item"') == 41
 
 
+def test_index_pages_are_counted_once_per_public_version_and_follow_every_write(
+    client, make_commitment, make_actor, make_topic, settings, django_assert_max_num_queries
+):
+    settings.PUBLIC_CACHE = False  # every request renders: the index's own memo is tested
+    make_commitment(actor=make_actor(name="Early Actor", slug="early-actor")).topics.add(
+        make_topic(name="Early Topic", slug="early-topic")
+    )
+
+    def render(url):
+        with django_assert_max_num_queries(6) as captured:
+            html = html_of(client.get(url))
+        counted = sum(
+            '"commitments_actor"' in q["sql"] or '"commitments_topic"' in q["sql"]
+            for q in captured.captured_queries
+        )
+        return html, counted
+
+    for url, name in (("/actors/", "Early Actor"), ("/topics/", "Early Topic")):
+        html, counted = render(url)
+        assert name in html and counted == 1, url
+        html, counted = render(url)  # nothing public changed: the counts are reused
+        assert name in html and counted == 0, url
+
+    make_commitment(actor=make_actor(name="Late Actor", slug="late-actor")).topics.add(
+        make_topic(name="Late Topic", slug="late-topic")
+    )
+    for url, name in (("/actors/", "Late Actor"), ("/topics/", "Late Topic")):
+        html, counted = render(url)  # a public write: counted again, with the newcomer
+        assert name in html and counted == 1, url
+
+
 # --- An actor's page ------------------------------------------------------------------------
 
 
