@@ -18,14 +18,36 @@ pytestmark = pytest.mark.django_db
 migration = importlib.import_module("commitments.migrations.0014_search_documents")
 
 
+def assert_documents_stored_and_indexed(rows, documents: dict):
+    """Each ``(model, fields, pk)`` of ``rows`` keeps the search document the ORM's
+    SearchVector of ``fields`` gives, and the GIN indexes a migration's ``documents``
+    name are on the stored columns."""
+    from django.contrib.postgres.search import SearchVector
+
+    for model, fields, pk in rows:
+        row = (
+            model.objects.filter(pk=pk)
+            .annotate(expected=SearchVector(*fields, config=selectors.SEARCH_CONFIG))
+            .values("search_document", "expected")
+            .get()
+        )
+        assert row["search_document"] and row["search_document"] == row["expected"], model
+    names = [index for _expression, index in documents.values()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(%s)", [names]
+        )
+        indexes = dict(cursor.fetchall())
+    assert set(indexes) == set(names)
+    assert all("gin (search_document)" in definition for definition in indexes.values())
+
+
 def test_stored_documents_are_the_search_expression_kept_on_every_write(
     make_commitment, make_source
 ):
     """PostgreSQL keeps each row's document itself (a trigger): the same document the
     ORM's SearchVector of the searched fields gives, after an insert and after an update,
     and the GIN indexes are on the stored columns."""
-    from django.contrib.postgres.search import SearchVector
-
     commitment = make_commitment(title="A zeppelin promise", original_wording="We will fly.")
     statement = Statement.objects.create(
         text="Hovercraft first.",
@@ -37,26 +59,14 @@ def test_stored_documents_are_the_search_expression_kept_on_every_write(
     commitment.save()
     statement.text = "Hovercraft later."
     statement.save()
-    for model, fields, pk in (
-        (Commitment, selectors.COMMITMENT_SEARCH_FIELDS, commitment.pk),
-        (Statement, selectors.STATEMENT_SEARCH_FIELDS, statement.pk),
-    ):
-        row = (
-            model.objects.filter(pk=pk)
-            .annotate(expected=SearchVector(*fields, config=selectors.SEARCH_CONFIG))
-            .values("search_document", "expected")
-            .get()
-        )
-        assert row["search_document"] and row["search_document"] == row["expected"], model
+    assert_documents_stored_and_indexed(
+        [
+            (Commitment, selectors.COMMITMENT_SEARCH_FIELDS, commitment.pk),
+            (Statement, selectors.STATEMENT_SEARCH_FIELDS, statement.pk),
+        ],
+        migration.DOCUMENTS,
+    )
     assert "ferri" in Commitment.objects.get(pk=commitment.pk).search_document
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
-            "('commitment_search_document', 'statement_search_document')"
-        )
-        indexes = dict(cursor.fetchall())
-    assert set(indexes) == {index for _expression, index in migration.DOCUMENTS.values()}
-    assert all("gin (search_document)" in definition for definition in indexes.values())
 
 
 def fill(n: int):

@@ -20,6 +20,7 @@ from commitments.models import (
     Statement,
 )
 from commitments.safety import HIGHLIGHT_START, HIGHLIGHT_STOP, highlighted_html
+from tests.test_public_search import assert_documents_stored_and_indexed
 
 pytestmark = pytest.mark.django_db
 
@@ -174,30 +175,16 @@ def test_drafts_are_never_found_through_their_actors_or_sources(make_commitment,
 
 
 def test_stored_actor_and_source_documents_are_the_search_expression(make_actor, make_source):
-    from django.contrib.postgres.search import SearchVector
-
     actor = make_actor(name="Élisabeth Borne", role="Première ministre")
     source = make_source(outlet="Le Monde", title="Un titre", author="Une autrice")
-    for model, fields, pk in (
-        (Actor, selectors.ACTOR_SEARCH_FIELDS, actor.pk),
-        (Source, selectors.SOURCE_SEARCH_FIELDS, source.pk),
-    ):
-        row = (
-            model.objects.filter(pk=pk)
-            .annotate(expected=SearchVector(*fields, config=selectors.SEARCH_CONFIG))
-            .values("search_document", "expected")
-            .get()
-        )
-        assert row["search_document"] and row["search_document"] == row["expected"], model
+    assert_documents_stored_and_indexed(
+        [
+            (Actor, selectors.ACTOR_SEARCH_FIELDS, actor.pk),
+            (Source, selectors.SOURCE_SEARCH_FIELDS, source.pk),
+        ],
+        migration.DOCUMENTS,
+    )
     assert "elisabeth" in Actor.objects.get(pk=actor.pk).search_document
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(%s)",
-            [[index for _expression, index in migration.DOCUMENTS.values()]],
-        )
-        indexes = dict(cursor.fetchall())
-    assert set(indexes) == {index for _expression, index in migration.DOCUMENTS.values()}
-    assert all("gin (search_document)" in definition for definition in indexes.values())
 
 
 def test_matches_are_highlighted_and_editors_text_stays_escaped(
