@@ -128,19 +128,27 @@ def test_search_text_is_cleaned_before_use(text):
     list(selectors.search_commitments(Commitment.objects.all(), text))
 
 
-def test_sqlite_fallback_searches_titles_summaries_and_statements(tmp_path):
-    """The embedded default (no DATABASE_URL): the plain fallback, on the seed data."""
+def sqlite_seed_search(tmp_path, printed: str) -> str:
+    """What the embedded default (no DATABASE_URL: SQLite, the plain fallback) prints for
+    ``printed``, a Python expression over the seed data in which ``found(q)`` is the
+    sorted slugs a search for ``q`` finds, ``s`` the selectors and ``connection`` Django's."""
     env = embedded_environment(tmp_path / "var")
     manage(env, "migrate", "--noinput")
     manage(env, "load_seeds")
     script = (
         "from django.db import connection; from commitments import selectors as s; "
         "found = lambda q: sorted(s.search_commitments(s.public_commitments(), q)"
-        ".values_list('slug', flat=True)); "
-        "print(connection.vendor, found('TAXI'), found('disaster'), found('deter'), "
-        "found('zeppelin'))"
+        f".values_list('slug', flat=True)); print({printed})"
     )
-    out = manage(env, "shell", "--no-imports", "-c", script).strip()
+    return manage(env, "shell", "--no-imports", "-c", script).strip()
+
+
+def test_sqlite_fallback_searches_titles_summaries_and_statements(tmp_path):
+    """The embedded default (no DATABASE_URL): the plain fallback, on the seed data."""
+    out = sqlite_seed_search(
+        tmp_path,
+        "connection.vendor, found('TAXI'), found('disaster'), found('deter'), found('zeppelin')",
+    )
     assert out == (
         "sqlite ['french-maritime-doctrine-shallow-waters', 'intercept-taxi-boats'] "
         "['french-maritime-doctrine-shallow-waters'] ['one-in-one-out-returns-deal'] []"

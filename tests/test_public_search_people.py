@@ -20,7 +20,7 @@ from commitments.models import (
     Statement,
 )
 from commitments.safety import HIGHLIGHT_START, HIGHLIGHT_STOP, highlighted_html
-from tests.test_public_search import assert_documents_stored_and_indexed
+from tests.test_public_search import assert_documents_stored_and_indexed, sqlite_seed_search
 
 pytestmark = pytest.mark.django_db
 
@@ -286,7 +286,8 @@ def test_the_highlights_of_a_page_are_one_query(
         matches = selectors.search_matches(page_rows, "highlighted")
     assert set(matches) == {row.pk for row in page_rows}
     assert all(
-        f"{HIGHLIGHT_START}highlighted{HIGHLIGHT_STOP}" in match.text and not match.said
+        f"{HIGHLIGHT_START}highlighted{HIGHLIGHT_STOP}" in match.text
+        and not match.said
         and f"{HIGHLIGHT_START}Highlighted{HIGHLIGHT_STOP}" in match.actor
         for match in matches.values()
     )
@@ -324,19 +325,11 @@ def test_sqlite_fallback_finds_people_and_outlets(tmp_path):
     """The embedded default (no DATABASE_URL), on the seed data: actors, outlets and
     authors by plain matching (accents not folded), and the list page answers without
     highlights."""
-    from tests.embedded import embedded_environment, manage
-
-    env = embedded_environment(tmp_path / "var")
-    manage(env, "migrate", "--noinput")
-    manage(env, "load_seeds")
-    script = (
-        "from django.db import connection; from commitments import selectors as s; "
-        "found = lambda q: sorted(s.search_commitments(s.public_commitments(), q)"
-        ".values_list('slug', flat=True)); "
-        "print(connection.vendor, found('Macron'), found('hewitt'), len(found('\"GB News\"')), "
-        "found('Andrew Harding'), s.search_matches(list(s.public_commitments()), 'Macron'))"
+    out = sqlite_seed_search(
+        tmp_path,
+        "connection.vendor, found('Macron'), found('hewitt'), len(found('\"GB News\"')), "
+        "found('Andrew Harding'), s.search_matches(list(s.public_commitments()), 'Macron')",
     )
-    out = manage(env, "shell", "--no-imports", "-c", script).strip()
     assert out == (
         "sqlite ['intercept-taxi-boats'] "
         "['french-maritime-doctrine-shallow-waters', 'intercept-taxi-boats'] 4 "
