@@ -418,6 +418,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# --- Following a promise: email alerts and webhooks (issue 12) ---------------------------
+# A confirmation link works for this many hours; an unconfirmed subscription is deleted after.
+ALERTS_CONFIRM_MAX_AGE_HOURS = env.positive("ALERTS_CONFIRM_MAX_AGE_HOURS", 72)
+
 # --- Data snapshots ---------------------------------------------------------------------
 # Dated full snapshots of the public data (CSV, JSON, manifest.json with checksums), one
 # folder per day under SNAPSHOT_ROOT, listed at /data/. The newest SNAPSHOT_KEEP are kept.

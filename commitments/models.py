@@ -1235,3 +1235,385 @@ class PublicVersion(models.Model):
 
     def __str__(self):
         return f"Public version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+# --- Following a promise: the outbox, email alerts and webhooks (issue 12) ----------------
+
+
+class EventType(models.TextChoices):
+    """What a follower is told about. The value is the event's ``type`` in a webhook body
+    and names its email template (``alerts/events/<value>.txt``)."""
+
+    STATUS_UPDATE = "status_update.created", _("New status update")
+    CORRECTION = "status_update.corrected", _("Correction to the timeline")
+    FLAG_RAISED = "flag.raised", _("Flag raised")
+    FLAG_RESOLVED = "flag.resolved", _("Flag resolved")
+    REVISION = "revision.applied", _("Revision of published text")
+    PUBLISHED = "commitment.published", _("Commitment published")
+    TEST = "webhook.test", _("Test event (one endpoint)")
+
+
+#: Event types a follower may choose; the test event goes to one endpoint only.
+FOLLOWED_EVENT_TYPES = tuple(t for t in EventType.values if t != EventType.TEST)
+
+
+def _subject_fields():
+    """What an event, a subscription or a webhook endpoint is about: a commitment, an
+    actor, a topic, or (all three empty) everything public."""
+    return {
+        "commitment": models.ForeignKey(
+            "Commitment",
+            verbose_name=_("commitment"),
+            null=True,
+            blank=True,
+            on_delete=models.CASCADE,
+            related_name="+",
+        ),
+        "actor": models.ForeignKey(
+            "Actor",
+            verbose_name=_("actor"),
+            null=True,
+            blank=True,
+            on_delete=models.CASCADE,
+            related_name="+",
+        ),
+        "topic": models.ForeignKey(
+            "Topic",
+            verbose_name=_("topic"),
+            null=True,
+            blank=True,
+            on_delete=models.CASCADE,
+            related_name="+",
+        ),
+    }
+
+
+#: At most one of commitment, actor and topic: a follow is about one thing, or everything.
+ONE_SUBJECT = (
+    Q(commitment__isnull=True, actor__isnull=True)
+    | Q(commitment__isnull=True, topic__isnull=True)
+    | Q(actor__isnull=True, topic__isnull=True)
+)
+
+
+class SubjectMixin:
+    """What a follow (subscription, endpoint) or an event is about, in words and as a link."""
+
+    @property
+    def subject(self):
+        return self.commitment or self.actor or self.topic
+
+    @property
+    def subject_label(self) -> str:
+        subject = self.subject
+        return str(subject) if subject is not None else str(_("every change on the tracker"))
+
+    @property
+    def subject_url(self) -> str:
+        subject = self.subject
+        return subject.get_absolute_url() if subject is not None else reverse("commitments:home")
+
+
+class OutboxEvent(SubjectMixin, models.Model):
+    """Something a follower is told about, written in the same transaction as the change
+    that causes it (``services.outbox.event_record``), never edited after. Its payload is
+    frozen then: an alert says what happened, as the record stood at that moment.
+
+    ``key`` names the change (``status_update:12``, ``flag:7:resolved``): the unique
+    constraint keeps a change from being told twice, whichever code path records it.
+    ``fanned_out_at`` is set once its recipients (email alerts and webhook deliveries) are
+    written, by one set-based insert each (``services.outbox.event_fan_out``); the
+    periodic sweep fans out any event left behind."""
+
+    uuid = models.UUIDField(_("public id"), unique=True, editable=False)
+    type = models.CharField(_("type"), max_length=40, choices=EventType)
+    key = models.CharField(_("change"), max_length=120, unique=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    payload = models.JSONField(_("payload"))
+    # A test event goes to this endpoint only, never to subscribers.
+    endpoint = models.ForeignKey(
+        "WebhookEndpoint",
+        verbose_name=_("only to endpoint"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="test_events",
+    )
+    fanned_out_at = models.DateTimeField(_("recipients written at"), null=True, blank=True)
+
+    locals().update(_subject_fields())
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=EventType.values), name="outbox_event_type_valid"
+            ),
+            models.CheckConstraint(condition=ONE_SUBJECT, name="outbox_event_one_subject"),
+        ]
+        indexes = [
+            # The sweep: events whose recipients are not written yet.
+            models.Index(
+                fields=["occurred_at"],
+                name="outbox_event_pending",
+                condition=Q(fanned_out_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_type_display()}: {self.payload.get('headline', self.key)}"
+
+    @property
+    def webhook_id(self) -> str:
+        """The Standard Webhooks message id: the same on every retry."""
+        return f"msg_{self.uuid.hex}"
+
+
+class Subscriber(models.Model):
+    """An email address following something, and nothing else about its owner. Deleted with
+    its last subscription. ``key`` is mixed into every signed link sent to it, so deleting
+    the address (or rotating the key) makes every old link dead."""
+
+    email = models.EmailField(_("email address"), max_length=254)
+    key = models.CharField(_("link key"), max_length=32, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    confirmation_sent_at = models.DateTimeField(
+        _("confirmation last sent at"), null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("subscriber")
+        verbose_name_plural = _("subscribers")
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("email"),
+                name="subscriber_email_unique",
+                violation_error_message=_("This address is already registered."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.email
+
+
+class Subscription(SubjectMixin, models.Model):
+    """One address following one commitment, actor or topic (or everything), each change or
+    in a daily digest. Nothing is sent before ``confirmed_at`` (double opt-in)."""
+
+    class Frequency(models.TextChoices):
+        EACH = "each", _("Each change")
+        DAILY = "daily", _("Daily digest")
+
+    subscriber = models.ForeignKey(
+        Subscriber,
+        verbose_name=_("subscriber"),
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )
+    frequency = models.CharField(
+        _("how often"), max_length=5, choices=Frequency, default=Frequency.EACH
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    locals().update(_subject_fields())
+
+    class Meta:
+        ordering = ["subscriber", "-created_at"]
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [
+            models.CheckConstraint(condition=ONE_SUBJECT, name="subscription_one_subject"),
+            models.CheckConstraint(
+                condition=Q(frequency__in=["each", "daily"]), name="subscription_frequency_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "commitment"],
+                condition=Q(commitment__isnull=False),
+                name="subscription_once_per_commitment",
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "actor"],
+                condition=Q(actor__isnull=False),
+                name="subscription_once_per_actor",
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "topic"],
+                condition=Q(topic__isnull=False),
+                name="subscription_once_per_topic",
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber"],
+                condition=Q(commitment__isnull=True, actor__isnull=True, topic__isnull=True),
+                name="subscription_once_to_everything",
+            ),
+        ]
+        indexes = [
+            # Fan-out: the confirmed followers of one thing.
+            models.Index(
+                fields=["commitment"], name="subscription_commitment",
+                condition=Q(confirmed_at__isnull=False),
+            ),
+            models.Index(
+                fields=["actor"], name="subscription_actor",
+                condition=Q(confirmed_at__isnull=False),
+            ),
+            models.Index(
+                fields=["topic"], name="subscription_topic",
+                condition=Q(confirmed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subscriber} follows {self.subject_label}"
+
+
+class DeliveryMixin(models.Model):
+    """One event to one recipient: pending until sent, retried with backoff, and at most
+    once per recipient (the unique pair is the idempotency key)."""
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    failed_at = models.DateTimeField(
+        _("given up at"), null=True, blank=True,
+        help_text=_("Set when delivery was abandoned: a permanent refusal, or retries ran out."),
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def state(self) -> str:
+        if self.sent_at:
+            return "delivered"
+        if self.failed_at:
+            return "failed"
+        return "pending"
+
+
+class Alert(DeliveryMixin):
+    """One event for one email address: sent on its own, or (``digest``) in the daily
+    digest. The email's Message-ID is built from the pair, so a mail that had to be sent
+    again carries the same id."""
+
+    event = models.ForeignKey(
+        OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="alerts"
+    )
+    subscriber = models.ForeignKey(
+        Subscriber, verbose_name=_("subscriber"), on_delete=models.CASCADE, related_name="alerts"
+    )
+    digest = models.BooleanField(_("in the daily digest"), default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("email alert")
+        verbose_name_plural = _("email alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "subscriber"], name="alert_once_per_subscriber"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["digest", "next_attempt_at"],
+                name="alert_pending",
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True),
+            ),
+            models.Index(fields=["subscriber"], name="alert_subscriber"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} to {self.subscriber}"
+
+
+class WebhookEndpoint(SubjectMixin, models.Model):
+    """A newsroom's URL that receives events as signed JSON (Standard Webhooks), registered
+    by an Admin. ``event_types`` empty means every type."""
+
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    event_types = models.JSONField(
+        _("event types"), default=list, blank=True,
+        help_text=_("Leave empty for every type."),
+    )
+    secret = models.CharField(
+        _("signing secret"), max_length=100, editable=False,
+        help_text=_("Standard Webhooks secret (whsec_…): give it to the receiving newsroom."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = user_field(_("created by"))
+
+    locals().update(_subject_fields())
+
+    class Meta:
+        ordering = ["url"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        constraints = [
+            models.CheckConstraint(condition=ONE_SUBJECT, name="webhook_endpoint_one_subject"),
+        ]
+
+    def __str__(self):
+        return self.description or self.url
+
+
+class WebhookDelivery(DeliveryMixin):
+    """One event for one endpoint; each try is a ``WebhookAttempt`` (the delivery log)."""
+
+    event = models.ForeignKey(
+        OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE,
+        related_name="webhook_deliveries",
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("endpoint"), on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "endpoint"], name="webhook_delivery_once_per_endpoint"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_pending",
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} to {self.endpoint}"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery: when, what came back, how long it took."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, verbose_name=_("delivery"), on_delete=models.CASCADE,
+        related_name="attempt_log",
+    )
+    attempted_at = models.DateTimeField(_("attempted at"), default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    response_excerpt = models.TextField(_("response (first 500 characters)"), blank=True)
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+
+    def __str__(self):
+        return f"{self.delivery}: {self.status_code or self.error[:40]}"

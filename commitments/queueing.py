@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 #: Task names, the contract between the seam's callers and ``tasks.py``.
 ARCHIVE_SOURCE = "commitments.tasks.archive_source"
+FAN_OUT_EVENT = "commitments.tasks.fan_out_event"
+SEND_ALERTS = "commitments.tasks.send_alerts"
+DELIVER_WEBHOOKS = "commitments.tasks.deliver_webhooks"
 
 
 def enqueue_now(task_name: str, *args, what: str, fallback: str) -> bool:

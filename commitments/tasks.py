@@ -19,7 +19,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import queueing
-from .services import archiving, digest, flags, links, snapshots
+from .services import archiving, digest, flags, links, outbox, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -115,3 +115,16 @@ def write_data_snapshot() -> str:
     report = snapshots.snapshot_write()
     logger.info("write_data_snapshot: %s", report)
     return str(report)
+
+
+# --- Following a promise (issue 12) ----------------------------------------------------------
+
+
+@shared_task(
+    name=queueing.FAN_OUT_EVENT, ignore_result=True, acks_late=True,
+    soft_time_limit=4 * 60, time_limit=5 * 60,
+)
+def fan_out_event(event_id: int) -> str:
+    """Write one event's recipients (safe twice: the second run finds it fanned out)."""
+    written = outbox.event_fan_out(event_id=event_id)
+    return "nothing to do" if written is None else f"{written[0]} alerts, {written[1]} webhooks"

@@ -9,7 +9,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from . import views
+from . import alert_views, views
 from .feeds import (
     ActorFeed,
     ActorJSONFeed,
@@ -47,6 +47,11 @@ urlpatterns = [
     path("about/", views.about, name="about"),
     path("data/", views.data_snapshots, name="data"),
     path("data/<str:day>/<str:name>", views.data_snapshot_file, name="data_file"),
+    # Following a promise by email (issue 12): the links in the emails carry a signed token.
+    path("alerts/subscribe/", alert_views.subscribe, name="alerts_subscribe"),
+    path("alerts/confirm/<str:token>/", alert_views.confirm, name="alerts_confirm"),
+    path("alerts/manage/<str:token>/", alert_views.manage, name="alerts_manage"),
+    path("alerts/unsubscribe/<str:token>/", alert_views.unsubscribe, name="alerts_unsubscribe"),
     path("feeds/changes/", require_safe(RecentChangesFeed()), name="feed_changes"),
     path(
         "feeds/commitments/<slug:slug>/",
