@@ -422,6 +422,34 @@ CELERY_BEAT_SCHEDULE: dict = {
 # A confirmation link works for this many hours; an unconfirmed subscription is deleted after.
 ALERTS_CONFIRM_MAX_AGE_HOURS = env.positive("ALERTS_CONFIRM_MAX_AGE_HOURS", 72)
 
+# Webhooks (services/webhooks.py): an endpoint must be https and resolve only to public
+# addresses. WEBHOOKS_ALLOW_HTTP=1 accepts http too, and WEBHOOKS_ALLOWED_NETWORKS (CIDRs,
+# comma-separated) lets addresses in those networks through: for a newsroom's receiver on
+# its own private network, and for the tests' receiver on loopback. Off by default.
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", False)
+WEBHOOKS_ALLOWED_NETWORKS = env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[])
+# Connecting, sending and reading the answer each give up after this many seconds.
+WEBHOOKS_TIMEOUT_SECONDS = env.positive("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# Seconds to wait after each failed attempt, then give up: the Standard Webhooks (Svix)
+# schedule, about a day and a half in eight attempts.
+WEBHOOKS_RETRY_SCHEDULE_SECONDS = [
+    int(seconds)
+    for seconds in env.list(
+        "WEBHOOKS_RETRY_SCHEDULE_SECONDS",
+        default=["5", "300", "1800", "7200", "18000", "36000", "36000"],
+    )
+]
+# The sweep that posts deliveries whose retry is due (and any a lost task left behind).
+WEBHOOKS_SWEEP_EVERY_SECONDS = env.positive("WEBHOOKS_SWEEP_EVERY_SECONDS", 60)
+WEBHOOKS_USER_AGENT = env.str(
+    "WEBHOOKS_USER_AGENT",
+    default="AccountabilityTracker-Webhooks/1.0 (+newsroom commitment tracker)",
+)
+CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
+    "task": "commitments.tasks.deliver_webhooks",
+    "schedule": WEBHOOKS_SWEEP_EVERY_SECONDS,
+}
+
 # --- Data snapshots ---------------------------------------------------------------------
 # Dated full snapshots of the public data (CSV, JSON, manifest.json with checksums), one
 # folder per day under SNAPSHOT_ROOT, listed at /data/. The newest SNAPSHOT_KEEP are kept.
