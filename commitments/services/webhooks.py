@@ -520,14 +520,18 @@ def webhook_post(*, url: str, body: str, headers: dict[str, str]) -> PostOutcome
                 headers={**headers, "Host": target.host_header},
                 extensions=extensions,
             )
-            with client.send(request, stream=True) as response:
+            response = client.send(request, stream=True)
+            try:
+                # Only the start of the answer is read: a huge or endless body costs nothing.
                 excerpt = b""
                 for chunk in response.iter_bytes():
                     excerpt += chunk
                     if len(excerpt) >= RESPONSE_EXCERPT_LENGTH * 4:
                         break
-                text = excerpt.decode("utf-8", "replace")[:RESPONSE_EXCERPT_LENGTH]
-                status = response.status_code
+            finally:
+                response.close()
+            text = excerpt.decode("utf-8", "replace")[:RESPONSE_EXCERPT_LENGTH]
+            status = response.status_code
     except httpx.TimeoutException:
         return PostOutcome(None, took(), f"No answer within {timeout:g} seconds.")
     except httpx.HTTPError as exc:
