@@ -430,6 +430,9 @@ WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", False)
 WEBHOOKS_ALLOWED_NETWORKS = env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[])
 # Connecting, sending and reading the answer each give up after this many seconds.
 WEBHOOKS_TIMEOUT_SECONDS = env.positive("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# Certificates of https endpoints are checked against the public authorities (certifi);
+# a path here trusts that CA bundle instead (a newsroom's own CA on an allowed network).
+WEBHOOKS_CA_BUNDLE = env.str("WEBHOOKS_CA_BUNDLE", default="")
 # Seconds to wait after each failed attempt, then give up: the Standard Webhooks (Svix)
 # schedule, about a day and a half in eight attempts.
 WEBHOOKS_RETRY_SCHEDULE_SECONDS = [

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import base64
 import datetime
+import shutil
+import subprocess
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import WebhookVerificationError
 
-from commitments import roles, services
+from commitments import roles, services, tasks
 from commitments.models import EventType, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from commitments.services import outbox, webhooks
 
@@ -374,6 +377,45 @@ def test_the_address_is_checked_again_at_each_delivery_and_the_connection_pinned
     assert attempts_of(delivery)[0].status_code is None
 
 
+def test_https_to_the_pinned_address_checks_the_certificate_against_the_host_name(
+    tmp_path, settings, monkeypatch, make_commitment
+):
+    """The connection goes to the checked address, and TLS still checks the certificate
+    against the URL's host name (sent as SNI): a certificate for another name fails."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=hooks.newsroom.test",
+            "-addext", "subjectAltName=DNS:hooks.newsroom.test",
+        ],
+        check=True, capture_output=True, timeout=60,
+    )
+    settings.WEBHOOKS_CA_BUNDLE = str(cert)
+    monkeypatch.setattr(webhooks, "resolve_host", lambda host, port: ["127.0.0.1"])
+    server = Receiver(tls=(str(cert), str(key)))
+    try:
+        right = endpoint(f"https://hooks.newsroom.test:{server.port}/in")
+        record(make_commitment(), headline="Over TLS")
+        assert services.webhooks_deliver_due().delivered == 1
+        (got,) = server.requests
+        assert got.headers["host"] == f"hooks.newsroom.test:{server.port}"
+        assert got.verify(right.secret)["data"]["headline"] == "Over TLS"
+
+        WebhookEndpoint.objects.all().delete()
+        endpoint(f"https://wrong-name.newsroom.test:{server.port}/in")
+        event = record(make_commitment(), headline="Wrong name")
+        assert services.webhooks_deliver_due().delivered == 0
+        assert len(server.requests) == 1
+        error = WebhookDelivery.objects.get(event=event).last_error
+        assert "certificate" in error.lower() and "wrong-name.newsroom.test" in error
+    finally:
+        server.close()
+
+
 # --- What each endpoint receives ---------------------------------------------------------------
 
 
@@ -547,3 +589,19 @@ def test_the_delivery_log_is_for_admins_read_only_with_retry_now(
     services.webhooks_deliver_due()
     assert WebhookDelivery.objects.get().state == "delivered"
     assert [r.webhook_id for r in receiver.requests] == [event.webhook_id] * 2
+
+
+def test_the_sweep_is_on_the_beat_schedule_and_the_task_is_safe_to_run_late():
+    from accountability.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["deliver-webhooks"]
+    assert entry == {
+        "task": "commitments.tasks.deliver_webhooks",
+        "schedule": settings.WEBHOOKS_SWEEP_EVERY_SECONDS,
+    }
+    app.loader.import_default_modules()
+    task = app.tasks["commitments.tasks.deliver_webhooks"]
+    assert task.acks_late and task.soft_time_limit < task.time_limit < 3600
+    # The run's budget plus one last batch of claims fits in its soft limit.
+    longest_batch = 5 * webhooks.claim_seconds()
+    assert tasks.WEBHOOKS_TASK_BUDGET_SECONDS + longest_batch < task.soft_time_limit

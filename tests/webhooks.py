@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -39,11 +40,11 @@ class Received:
 
 
 class Receiver:
-    """``answers``: statuses for the next requests, in order (200 once they run out).
-    ``pause``: seconds to wait before answering each of the next ``pause_count`` requests
-    (all of them if None)."""
+    """``tls``: (certificate file, key file) to answer https. ``answers``: statuses for
+    the next requests, in order (200 once they run out). ``pause``: seconds to wait before
+    answering each of the next ``pause_count`` requests (all of them if None)."""
 
-    def __init__(self):
+    def __init__(self, *, tls: tuple[str, str] | None = None):
         self.requests: list[Received] = []
         self.answers: list[int] = []
         self.pause = 0.0
@@ -96,6 +97,10 @@ class Receiver:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls is not None:  # (certificate file, key file): answer https
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

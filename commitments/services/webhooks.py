@@ -33,6 +33,7 @@ import ipaddress
 import json
 import secrets
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -508,10 +509,16 @@ def webhook_post(*, url: str, body: str, headers: dict[str, str]) -> PostOutcome
     except ValidationError as exc:
         return PostOutcome(None, took(), "Not sent: " + exc.message_dict["url"][0])
     timeout = settings.WEBHOOKS_TIMEOUT_SECONDS
+    # TLS is checked against the URL's host name, not the address connected to.
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    verify = (
+        ssl.create_default_context(cafile=settings.WEBHOOKS_CA_BUNDLE)
+        if settings.WEBHOOKS_CA_BUNDLE
+        else True
+    )
     try:
         with httpx.Client(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False
+            timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, verify=verify
         ) as client:
             request = client.build_request(
                 "POST",
