@@ -10,6 +10,7 @@ same code runs on PostgreSQL and Redis.
 """
 
 import datetime
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -435,13 +436,19 @@ WEBHOOKS_TIMEOUT_SECONDS = env.positive("WEBHOOKS_TIMEOUT_SECONDS", 10)
 WEBHOOKS_CA_BUNDLE = env.str("WEBHOOKS_CA_BUNDLE", default="")
 # Seconds to wait after each failed attempt, then give up: the Standard Webhooks (Svix)
 # schedule, about a day and a half in eight attempts.
-WEBHOOKS_RETRY_SCHEDULE_SECONDS = [
-    int(seconds)
-    for seconds in env.list(
-        "WEBHOOKS_RETRY_SCHEDULE_SECONDS",
-        default=["5", "300", "1800", "7200", "18000", "36000", "36000"],
-    )
-]
+WEBHOOKS_RETRY_SCHEDULE_SECONDS = env.list(
+    "WEBHOOKS_RETRY_SCHEDULE_SECONDS",
+    default=["5", "300", "1800", "7200", "18000", "36000", "36000"],
+)
+try:
+    WEBHOOKS_RETRY_SCHEDULE_SECONDS = [int(s) for s in WEBHOOKS_RETRY_SCHEDULE_SECONDS]
+    for _network in WEBHOOKS_ALLOWED_NETWORKS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "WEBHOOKS_RETRY_SCHEDULE_SECONDS must be whole numbers of seconds and "
+        f"WEBHOOKS_ALLOWED_NETWORKS networks such as 10.0.0.0/8 ({exc})"
+    ) from exc
 # The sweep that posts deliveries whose retry is due (and any a lost task left behind).
 WEBHOOKS_SWEEP_EVERY_SECONDS = env.positive("WEBHOOKS_SWEEP_EVERY_SECONDS", 60)
 WEBHOOKS_USER_AGENT = env.str(
