@@ -249,3 +249,41 @@ def test_a_worker_killed_with_a_post_in_flight_loses_nothing_and_repeats_only_th
     held_headline = held.message["data"]["headline"]
     assert repeats == {held_headline: 2}
     assert all(d.attempts == 1 for d in WebhookDelivery.objects.all())
+
+
+def test_two_senders_at_once_post_each_delivery_once(receiver, make_commitment):
+    """Two processes' worth of senders (threads, each with its own database connection)
+    take due deliveries side by side: SKIP LOCKED and the claim give each delivery to one
+    of them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from commitments.services import outbox
+
+    from .webhooks import contract_payload
+
+    hook = services.webhook_endpoint_create(url=receiver.url())
+    commitment = make_commitment()
+    for n in range(12):
+        event, _ = outbox.event_record(
+            type="status_update.created", key=f"side-by-side:{n}",
+            payload=contract_payload(headline=f"Event {n}", commitment=commitment),
+            commitment=commitment,
+        )
+        outbox.event_fan_out(event_id=event.pk)
+    receiver.pause = 0.1
+
+    def send(_):
+        try:
+            return services.webhooks_deliver_due(limit=12).delivered
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        delivered = list(pool.map(send, range(2)))
+
+    assert sum(delivered) == 12 and all(delivered)  # both took a share
+    seen = ids_by_event(receiver, hook.secret)
+    assert sorted(len(ids) for ids in seen.values()) == [1] * 12
+    assert not WebhookDelivery.objects.filter(sent_at__isnull=True).exists()

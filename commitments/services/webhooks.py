@@ -482,6 +482,7 @@ def _delivery_claim(now: datetime.datetime) -> WebhookDelivery | None:
     with transaction.atomic():
         delivery = (
             due_deliveries(now)
+            .select_related("event", "endpoint")
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("next_attempt_at", "id")
             .first()
@@ -491,9 +492,7 @@ def _delivery_claim(now: datetime.datetime) -> WebhookDelivery | None:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             next_attempt_at=now + datetime.timedelta(seconds=claim_seconds())
         )
-    return (
-        WebhookDelivery.objects.select_related("event", "endpoint").filter(pk=delivery.pk).first()
-    )
+    return delivery
 
 
 def webhook_post(*, url: str, body: str, headers: dict[str, str]) -> PostOutcome:
