@@ -10,6 +10,7 @@ same code runs on PostgreSQL and Redis.
 """
 
 import datetime
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -421,6 +422,43 @@ CELERY_BEAT_SCHEDULE: dict = {
 # --- Following a promise: email alerts and webhooks (issue 12) ---------------------------
 # A confirmation link works for this many hours; an unconfirmed subscription is deleted after.
 ALERTS_CONFIRM_MAX_AGE_HOURS = env.positive("ALERTS_CONFIRM_MAX_AGE_HOURS", 72)
+
+# Webhooks (services/webhooks.py): an endpoint must be https and resolve only to public
+# addresses. WEBHOOKS_ALLOW_HTTP=1 accepts http too, and WEBHOOKS_ALLOWED_NETWORKS (CIDRs,
+# comma-separated) lets addresses in those networks through: for a newsroom's receiver on
+# its own private network, and for the tests' receiver on loopback. Off by default.
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", False)
+WEBHOOKS_ALLOWED_NETWORKS = env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[])
+# Connecting, sending and reading the answer each give up after this many seconds.
+WEBHOOKS_TIMEOUT_SECONDS = env.positive("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# Certificates of https endpoints are checked against the public authorities (certifi);
+# a path here trusts that CA bundle instead (a newsroom's own CA on an allowed network).
+WEBHOOKS_CA_BUNDLE = env.str("WEBHOOKS_CA_BUNDLE", default="")
+# Seconds to wait after each failed attempt, then give up: the Standard Webhooks (Svix)
+# schedule, about a day and a half in eight attempts.
+WEBHOOKS_RETRY_SCHEDULE_SECONDS = env.list(
+    "WEBHOOKS_RETRY_SCHEDULE_SECONDS",
+    default=["5", "300", "1800", "7200", "18000", "36000", "36000"],
+)
+try:
+    WEBHOOKS_RETRY_SCHEDULE_SECONDS = [int(s) for s in WEBHOOKS_RETRY_SCHEDULE_SECONDS]
+    for _network in WEBHOOKS_ALLOWED_NETWORKS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "WEBHOOKS_RETRY_SCHEDULE_SECONDS must be whole numbers of seconds and "
+        f"WEBHOOKS_ALLOWED_NETWORKS networks such as 10.0.0.0/8 ({exc})"
+    ) from exc
+# The sweep that posts deliveries whose retry is due (and any a lost task left behind).
+WEBHOOKS_SWEEP_EVERY_SECONDS = env.positive("WEBHOOKS_SWEEP_EVERY_SECONDS", 60)
+WEBHOOKS_USER_AGENT = env.str(
+    "WEBHOOKS_USER_AGENT",
+    default="AccountabilityTracker-Webhooks/1.0 (+newsroom commitment tracker)",
+)
+CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
+    "task": "commitments.tasks.deliver_webhooks",
+    "schedule": WEBHOOKS_SWEEP_EVERY_SECONDS,
+}
 
 # --- Data snapshots ---------------------------------------------------------------------
 # Dated full snapshots of the public data (CSV, JSON, manifest.json with checksums), one

@@ -21,3 +21,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The tests' webhook receiver is a local HTTP server on loopback.
+WEBHOOKS_ALLOW_HTTP = True
+WEBHOOKS_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]

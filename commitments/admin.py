@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,16 +31,18 @@ from . import models, services
 from .dates import format_vague_date
 from .forms import (
     REVISION_FIELDS,
+    WEBHOOK_ENDPOINT_FIELDS,
     CheckForm,
     CommitmentForm,
     ReviewNoteForm,
     RevisionDecisionForm,
     SourceForm,
     StatusUpdateForm,
+    WebhookEndpointForm,
     revision_form,
 )
 from .querysets import open_flag_through
-from .roles import PUBLISH_PERMISSION, RESOLVE_PERMISSION
+from .roles import PUBLISH_PERMISSION, RESOLVE_PERMISSION, RETRY_WEBHOOKS_PERMISSION
 
 admin.site.site_header = _("Commitment tracker: editors")
 admin.site.site_title = _("Commitment tracker")
@@ -1254,6 +1256,206 @@ class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
                 self.message_user(request, message, messages.ERROR)
             return redirect(reverse("admin:commitments_revision_change", args=[object_id]))
         return redirect(reverse("admin:commitments_revision_changelist"))
+
+
+# --- Webhooks (issue 12) -------------------------------------------------------------------
+
+
+@admin.register(models.WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """A newsroom's endpoint, saved through ``services.webhook_endpoint_create`` and
+    ``webhook_endpoint_save`` (their refusals beside the fields). The change page shows
+    the secret to hand to the newsroom, and buttons to rotate it and to send a test event.
+    Switched off rather than deleted, so its delivery log stays."""
+
+    form = WebhookEndpointForm
+    list_display = ["url", "description", "follows", "types", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["url", "description"]
+    raw_id_fields = ["commitment"]
+    readonly_fields = ["secret_display", "delivery_log", "created_by", "created_at"]
+
+    def get_fields(self, request, obj=None):
+        fields = list(WEBHOOK_ENDPOINT_FIELDS)
+        return fields + (self.readonly_fields if obj else [])
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    @admin.display(description=_("follows"))
+    def follows(self, obj):
+        return obj.subject_label
+
+    @admin.display(description=_("event types"))
+    def types(self, obj):
+        labels = dict(models.EventType.choices)
+        return ", ".join(str(labels.get(t, t)) for t in obj.event_types) or _("every type")
+
+    @admin.display(description=_("signing secret"))
+    def secret_display(self, obj):
+        return format_html(
+            "<code>{}</code><br>{}",
+            obj.secret,
+            _(
+                "Give it to the receiving newsroom: it verifies each webhook's signature "
+                "with it (Standard Webhooks)."
+            ),
+        )
+
+    @admin.display(description=_("delivery log"))
+    def delivery_log(self, obj):
+        return format_html(
+            '<a href="{}?endpoint__id__exact={}">{}</a>',
+            reverse("admin:commitments_webhookdelivery_changelist"),
+            obj.pk,
+            _("Deliveries to this endpoint"),
+        )
+
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data.get(name) for name in WEBHOOK_ENDPOINT_FIELDS}
+        if change:
+            saved = services.webhook_endpoint_save(endpoint=obj, **values)
+        else:
+            saved = services.webhook_endpoint_create(created_by=request.user, **values)
+        obj.pk, obj.secret = saved.pk, saved.secret
+        form.instance = saved
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/send-test/",
+                view(self.send_test_view),
+                name="commitments_webhookendpoint_send_test",
+            ),
+            path(
+                "<path:object_id>/rotate-secret/",
+                view(self.rotate_secret_view),
+                name="commitments_webhookendpoint_rotate_secret",
+            ),
+        ] + super().get_urls()
+
+    def _endpoint_for_change(self, request, object_id):
+        if request.method != "POST":
+            raise PermissionDenied(_("Use the button on the endpoint's page."))
+        endpoint = get_object_or_404(models.WebhookEndpoint, pk=object_id)
+        if not self.has_change_permission(request, endpoint):
+            raise PermissionDenied
+        return endpoint
+
+    def send_test_view(self, request, object_id):
+        endpoint = self._endpoint_for_change(request, object_id)
+        try:
+            event = services.webhook_test_event_send(endpoint=endpoint, by=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("Test event %(id)s queued for this endpoint; see its delivery log.")
+                % {"id": event.webhook_id},
+                messages.SUCCESS,
+            )
+        return redirect(reverse("admin:commitments_webhookendpoint_change", args=[endpoint.pk]))
+
+    def rotate_secret_view(self, request, object_id):
+        endpoint = self._endpoint_for_change(request, object_id)
+        services.webhook_endpoint_rotate_secret(endpoint=endpoint, by=request.user)
+        self.message_user(
+            request,
+            _("New secret made: give it to the newsroom. Webhooks are signed with it from now on."),
+            messages.WARNING,
+        )
+        return redirect(reverse("admin:commitments_webhookendpoint_change", args=[endpoint.pk]))
+
+
+class DeliveryStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("pending", _("Pending")),
+            ("delivered", _("Delivered")),
+            ("failed", _("Given up")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(sent_at__isnull=True, failed_at__isnull=True)
+        if self.value() == "delivered":
+            return queryset.filter(sent_at__isnull=False)
+        if self.value() == "failed":
+            return queryset.filter(sent_at__isnull=True, failed_at__isnull=False)
+        return queryset
+
+
+class WebhookAttemptInline(ViewOnlyMixin, admin.TabularInline):
+    model = models.WebhookAttempt
+    fields = readonly_fields = [
+        "attempted_at", "status_code", "duration_ms", "error", "response_excerpt",
+    ]
+    extra = 0
+    can_delete = False
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """The delivery log: each event to each endpoint, its state and every attempt. Nothing
+    here is editable; "retry now" makes failed or pending deliveries due at once."""
+
+    list_display = [
+        "event", "endpoint", "state_display", "attempts", "next_attempt_at",
+        "last_status", "last_error_short", "created_at",
+    ]
+    list_filter = [DeliveryStateFilter, "endpoint"]
+    list_select_related = ["event", "endpoint"]
+    search_fields = ["endpoint__url", "endpoint__description", "event__key"]
+    fields = readonly_fields = [
+        "event", "endpoint", "state_display", "attempts", "created_at", "next_attempt_at",
+        "sent_at", "failed_at", "last_error",
+    ]
+    inlines = [WebhookAttemptInline]
+    actions = ["retry_now"]
+
+    def get_queryset(self, request):
+        last = models.WebhookAttempt.objects.filter(delivery=OuterRef("pk")).order_by(
+            "-attempted_at", "-id"
+        )
+        return super().get_queryset(request).annotate(
+            last_status_code=Subquery(last.values("status_code")[:1])
+        )
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm(RETRY_WEBHOOKS_PERMISSION)
+
+    @admin.display(description=_("state"))
+    def state_display(self, obj):
+        return {"delivered": _("Delivered"), "failed": _("Given up"), "pending": _("Pending")}[
+            obj.state
+        ]
+
+    @admin.display(description=_("last HTTP status"), ordering="last_status_code")
+    def last_status(self, obj):
+        return obj.last_status_code
+
+    @admin.display(description=_("last error"))
+    def last_error_short(self, obj):
+        return Truncator(obj.last_error).chars(80)
+
+    @admin.action(description=_("Retry now"), permissions=["retry"])
+    def retry_now(self, request, queryset):
+        count = services.webhook_deliveries_retry(deliveries=queryset, by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d delivery will be tried again now.",
+                "%(n)d deliveries will be tried again now.",
+                count,
+            ) % {"n": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
 
 
 # Users and groups, limited to the newsroom roles for non-superusers.

@@ -17,7 +17,15 @@ from django.utils.translation import gettext_lazy as _
 
 from . import roles, services
 from .dates import DatePrecision
-from .models import Check, Commitment, Revision, Source, StatusUpdate
+from .models import (
+    Check,
+    Commitment,
+    EventType,
+    Revision,
+    Source,
+    StatusUpdate,
+    WebhookEndpoint,
+)
 from .services.revisions import REVISED_FIELDS, ROW_FIELDS
 
 
@@ -298,3 +306,51 @@ class RoleUserChangeForm(UserChangeForm):
 
 class RoleUserCreationForm(AdminUserCreationForm):
     role = role_field()
+
+
+# --- Webhook endpoints (issue 12) ----------------------------------------------------------
+
+#: The endpoint's fields the form edits and the services take, by the same names.
+WEBHOOK_ENDPOINT_FIELDS = [
+    "url", "description", "event_types", "commitment", "actor", "topic", "is_active",
+]
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    """An endpoint as an Admin registers it. The address and the event types are judged
+    by ``services.webhook_endpoint_errors`` (https, a public address, known types, at most
+    one subject), whose messages show beside the fields."""
+
+    # The service judges the address as typed: no scheme is added, nothing normalised.
+    url = forms.CharField(
+        label=_("URL"),
+        max_length=500,
+        help_text=_("The newsroom's https address that receives the events."),
+    )
+    event_types = forms.MultipleChoiceField(
+        label=_("event types"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(value, label) for value, label in EventType.choices if value != EventType.TEST],
+        help_text=_("Tick none for every type."),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = WEBHOOK_ENDPOINT_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        if "url" in cleaned:
+            show_service_errors(
+                self,
+                services.webhook_endpoint_errors(
+                    url=cleaned.get("url", ""),
+                    event_types=cleaned.get("event_types") or [],
+                    description=cleaned.get("description", ""),
+                    commitment=cleaned.get("commitment"),
+                    actor=cleaned.get("actor"),
+                    topic=cleaned.get("topic"),
+                ),
+            )
+        return cleaned

@@ -10,7 +10,8 @@ through this file. Must not write: the groups are synced and accounts changed by
   and acknowledging and resolving flags.
 - **Admin**: manages accounts within these three roles: creates them, gives one of the
   roles, deactivates them, resets passwords, and unlocks sign-ins throttled by
-  django-axes. Nothing above the roles: only a superuser grants superuser or staff
+  django-axes; registers newsrooms' webhook endpoints and reads their delivery log.
+  Nothing above the roles: only a superuser grants superuser or staff
   rights or single permissions, changes what a role may do (the groups' permissions), or
   edits a superuser's account (see ``user_can_manage``).
 
@@ -35,6 +36,8 @@ MANAGE_USERS_PERMISSION = "auth.change_user"
 #: Seeing drafts in the admin, and so previewing one at its future address.
 VIEW_DRAFTS_PERMISSION = "commitments.view_commitment"
 ADD_USERS_PERMISSION = "auth.add_user"
+#: Making failed or pending webhook deliveries due again ("retry now" in the delivery log).
+RETRY_WEBHOOKS_PERMISSION = "commitments.change_webhookdelivery"
 
 _EDITED = ["actor", "topic", "source", "statement", "indicator", "observation", "commitment"]
 _INLINES = ["commitmentactor", "commitmentrelation"]
@@ -70,6 +73,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
         "axes.view_accesslog",
+        # Newsrooms' webhook endpoints: registered, changed and switched off (never
+        # deleted, so their delivery log stays), and the delivery log, read-only except
+        # for "retry now".
+        "commitments.view_webhookendpoint",
+        "commitments.add_webhookendpoint",
+        "commitments.change_webhookendpoint",
+        "commitments.view_webhookdelivery",
+        RETRY_WEBHOOKS_PERMISSION,
+        "commitments.view_webhookattempt",
     ],
 }
 

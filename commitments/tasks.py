@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 
 from celery import shared_task
 from django.conf import settings
 
 from . import queueing
-from .services import archiving, digest, flags, links, outbox, snapshots
+from .services import archiving, digest, flags, links, outbox, snapshots, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +129,29 @@ def fan_out_event(event_id: int) -> str:
     """Write one event's recipients (safe twice: the second run finds it fanned out)."""
     written = outbox.event_fan_out(event_id=event_id)
     return "nothing to do" if written is None else f"{written[0]} alerts, {written[1]} webhooks"
+
+
+#: How long one ``deliver_webhooks`` run keeps taking due deliveries before it stops and
+#: leaves the rest to the next run (the sweep, every ``WEBHOOKS_SWEEP_EVERY_SECONDS``).
+WEBHOOKS_TASK_BUDGET_SECONDS = 120
+
+
+@shared_task(
+    name=queueing.DELIVER_WEBHOOKS, ignore_result=True, acks_late=True,
+    soft_time_limit=9 * 60, time_limit=10 * 60,
+)
+def deliver_webhooks() -> str:
+    """Post due webhook deliveries, a few at a time, until none is due or the budget is
+    spent. Safe twice and side by side: each delivery is claimed by one worker, and one
+    whose worker died is due again when its claim runs out."""
+    started = time.monotonic()
+    total = webhooks.DeliveryReport()
+    while time.monotonic() - started < WEBHOOKS_TASK_BUDGET_SECONDS:
+        report = webhooks.webhooks_deliver_due(limit=5)
+        for name in ("attempted", "delivered", "retrying", "failed"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        if report.attempted < 5:
+            break
+    if total.attempted:
+        logger.info("deliver_webhooks: %s", total)
+    return str(total)

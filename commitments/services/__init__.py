@@ -50,3 +50,12 @@ from .snapshots import (  # noqa: F401
     snapshot_prune,
     snapshot_write,
 )
+from .webhooks import (  # noqa: F401
+    webhook_deliveries_retry,
+    webhook_endpoint_create,
+    webhook_endpoint_errors,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_save,
+    webhook_test_event_send,
+    webhooks_deliver_due,
+)
