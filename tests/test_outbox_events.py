@@ -539,3 +539,74 @@ def test_the_flag_jobs_events_on_sqlite(tmp_path):
     assert (vendor, count, uuids) == ("sqlite", 4, 4)
     assert same == [True] * 4
     assert headline == "Flag raised: no recent progress"
+
+
+# --- A real worker: the flag job's events fanned out on Redis and PostgreSQL ---------------------
+
+WORKER_BROKER = "redis://127.0.0.1:6379/14"  # this test's own Redis database, flushed
+
+
+@pytest.fixture
+def worker_broker():
+    import redis
+
+    client = redis.Redis.from_url(WORKER_BROKER)
+    client.flushdb()
+    yield WORKER_BROKER
+    client.flushdb()
+    client.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_flag_jobs_events_reach_their_followers_through_a_real_worker(
+    worker_broker, tmp_path, make_commitment, make_topic
+):
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from .test_jobs_worker import start_worker, stop_worker, wait_until
+
+    topic = make_topic()
+    followed = [make_commitment(made_on=D(2025, 1, 1)) for _ in range(3)]
+    for commitment in followed:
+        commitment.topics.add(topic)
+    make_commitment(made_on=D(2025, 1, 1))  # flagged too, followed by nobody
+    reader = Subscriber.objects.create(email="reader@example.org", key="k1")
+    Subscription.objects.create(subscriber=reader, topic=topic, confirmed_at=timezone.now())
+
+    db = connection.settings_dict
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}",
+        CONN_MAX_AGE="0",
+        CELERY_BROKER_URL=worker_broker,
+        VAR_DIR=str(tmp_path / "var"),
+        SITE_URL=SITE,
+        DJANGO_SETTINGS_MODULE="accountability.settings_test",
+    )
+    # The job runs in its own process and commits: its events' fan-out is queued then.
+    out = subprocess.run(
+        [sys.executable, "manage.py", "refresh_flags", "--today", "2026-01-01"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    assert "No recent progress: 4 raised" in out
+    assert OutboxEvent.objects.filter(type=EventType.FLAG_RAISED).count() == 4
+    assert not Alert.objects.exists()  # nothing is fanned out before a worker takes it
+
+    worker = start_worker(env)
+    try:
+        wait_until(
+            lambda: not OutboxEvent.objects.filter(fanned_out_at__isnull=True).exists(),
+            what="the flag events' fan-out",
+            worker=worker,
+        )
+    finally:
+        log = stop_worker(worker)
+    assert "commitments.tasks.fan_out_events" in log
+    alerts = Alert.objects.filter(subscriber=reader)
+    assert sorted(a.event.commitment_id for a in alerts) == sorted(c.pk for c in followed)
+    assert Alert.objects.count() == 3

@@ -354,7 +354,7 @@ def flag_events_record(
             e_payload=events.flag_payload_expression(reason=reason, resolved=resolved, now=now),
         )
         .values_list("e_uuid", "e_type", "e_key", "e_at", "e_payload", "commitment_id")
-        .order_by("pk")
+        .order_by()
     )
     select_sql, params = rows.query.sql_with_params()
     quote = connection.ops.quote_name
@@ -370,17 +370,22 @@ def flag_events_record(
         return [row[0] for row in cursor.fetchall()]
 
 
+#: Events per fan-out message: a run raising thousands of flags sends a few messages, not
+#: one per flag, and each message's task stays well inside its time limit.
+FAN_OUT_CHUNK = 500
+
+
 def _fan_outs_enqueue(event_ids: list[int]) -> None:
-    """Once the run commits, queue each new event's fan-out (one task per event, as for any
-    other event). One callback for the lot: at the first broker failure it stops, logged
-    once, and the outbox sweep fans out the rest."""
+    """Once the run commits, queue the new events' fan-out: one ``fan_out_events`` task per
+    ``FAN_OUT_CHUNK`` events. At the first broker failure it stops (logged once); the
+    outbox sweep fans out the rest."""
 
     def enqueue():
-        for event_id in event_ids:
+        for start in range(0, len(event_ids), FAN_OUT_CHUNK):
             queued = queueing.enqueue_now(
-                queueing.FAN_OUT_EVENT,
-                event_id,
-                what=f"the fan-out of {len(event_ids)} flag events",
+                queueing.FAN_OUT_EVENTS,
+                event_ids[start : start + FAN_OUT_CHUNK],
+                what=f"the fan-out of {len(event_ids) - start} flag events",
                 fallback="the outbox sweep will fan them out",
             )
             if not queued:

@@ -148,7 +148,8 @@ class Command(BaseCommand):
         say(f"data: {summary}")
 
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE commitments_flag")
+            # The flag job's outbox events (and anything fanned out from them) go too.
+            cursor.execute("TRUNCATE commitments_flag, commitments_outboxevent CASCADE")
             cursor.execute("VACUUM ANALYZE commitments_flag")
             cursor.execute("SELECT count(*) FROM commitments_statusupdate")
             (updates,) = cursor.fetchone()
@@ -158,6 +159,7 @@ class Command(BaseCommand):
 
         first, report = self._time(flags_refresh)
         say(f"stall job, first run:      {first:7.2f} s   ({report})")
+        say(f"  outbox events written:   {self._events():,} (one per flag raised or resolved)")
         second, again = self._time(flags_refresh)
         say(f"stall job, second run:     {second:7.2f} s   ({again.changed} changes)")
         # Straight after the first run, the second also pays for first reads of a million
@@ -195,6 +197,11 @@ class Command(BaseCommand):
             if not exists:
                 pg.execute(f'CREATE DATABASE "{name}"')
                 self.stdout.write(f"created database {name}")
+
+    def _events(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM commitments_outboxevent")
+            return cursor.fetchone()[0]
 
     def _count(self, where: str = "true") -> int:
         with connection.cursor() as cursor:
