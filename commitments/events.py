@@ -29,7 +29,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .dates import DatePrecision, format_vague_date
-from .models import Actor, Commitment, Flag, FlagReason, Revision, Source, Status, StatusUpdate, Topic
+from .models import (
+    Actor,
+    Commitment,
+    Flag,
+    FlagReason,
+    Revision,
+    Source,
+    Status,
+    StatusUpdate,
+    Topic,
+)
 from .sql import EmptyJSONArray, IsoTimestamp
 
 # --- Pieces -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Portable SQL pieces shared by the jobs: date arithmetic on vague dates, a subquery run
-once, and a transaction-level advisory lock. PostgreSQL in production, SQLite for the
-embedded default; each piece says how it is written on both.
+once, a transaction-level advisory lock, and what the flag job needs to write outbox
+events in SQL (a random UUID, an ISO timestamp, an empty JSON array). PostgreSQL in
+production, SQLite for the embedded default; each piece says how it is written on both.
 
 Owns SQL dialect only: no model, no rule, no setting. A rule built from these pieces
 lives with its owner (``stalling.py``, ``services/flags.py``), not here.

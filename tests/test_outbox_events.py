@@ -138,9 +138,10 @@ def test_an_update_that_keeps_the_status_or_fills_in_the_past_says_so(
 ):
     commitment = make_commitment()
     source = make_source()
-    log_update(commitment, sources=[source], status="in_progress", effective_on=D(2025, 9, 1))
-    same = log_update(commitment, sources=[source], status="in_progress", effective_on=D(2025, 9, 2))
-    earlier = log_update(commitment, sources=[source], status="stalled", effective_on=D(2025, 8, 1))
+    sources = [source]
+    log_update(commitment, sources=sources, status="in_progress", effective_on=D(2025, 9, 1))
+    same = log_update(commitment, sources=sources, status="in_progress", effective_on=D(2025, 9, 9))
+    earlier = log_update(commitment, sources=sources, status="stalled", effective_on=D(2025, 8, 8))
 
     headline = {e.key: e.payload["headline"] for e in OutboxEvent.objects.all()}
     assert headline[f"status_update:{same.pk}"] == "New update, status still In progress"
@@ -397,7 +398,9 @@ def test_a_publishers_revision_tells_each_commitment_that_shows_it(
     assert payload["headline"] == "Published text corrected"
     assert payload["summary"] == "The topic is about returns to France only."
     assert payload["url"] == f"{SITE}/commitments/first/changes/#revision-{revision.pk}"
-    assert payload["changes"] == [{"field": "Name", "before": "Returns", "after": "Returns to France"}]
+    assert payload["changes"] == [
+        {"field": "Name", "before": "Returns", "after": "Returns to France"}
+    ]
     assert payload["revision"] == {
         "id": revision.pk,
         "kind": "correction",
@@ -438,10 +441,14 @@ def test_an_editors_proposal_tells_nobody_until_a_publisher_applies_it(
     assert event.payload["commitment"]["title"] == "Stop the small boats"
 
 
-def test_revising_a_drafts_record_tells_nobody(make_commitment, make_source, publisher):
-    draft = make_commitment(published=False, made_in=make_source())
-    # A draft is changed freely: its record is not public, no revision is needed.
-    assert not services.revisions.revision_needed(draft)
+def test_revising_what_only_drafts_show_tells_nobody(make_commitment, make_topic, publisher):
+    topic = make_topic(name="Draft topic")
+    make_commitment(published=False).topics.add(topic)
+
+    revision = services.revision_submit(
+        obj=topic, after={"name": "Renamed"}, kind="minor", reason="Typo.", by=publisher
+    )
+    assert revision.state == "applied"
     assert not OutboxEvent.objects.exists()
 
 
@@ -510,7 +517,7 @@ def test_the_fan_out_finds_the_followers_of_the_commitments_topic(
     assert (alert.event, alert.subscriber, alert.digest) == (event, confirmed, False)
 
 
-# --- The embedded default: the flag job's events on SQLite ------------------------------------------
+# --- The embedded default: the flag job's events on SQLite --------------------------------
 
 
 def test_the_flag_jobs_events_on_sqlite(tmp_path):
@@ -541,7 +548,7 @@ def test_the_flag_jobs_events_on_sqlite(tmp_path):
     assert headline == "Flag raised: no recent progress"
 
 
-# --- A real worker: the flag job's events fanned out on Redis and PostgreSQL ---------------------
+# --- A real worker: the flag job's events fanned out on Redis and PostgreSQL -------------
 
 WORKER_BROKER = "redis://127.0.0.1:6379/14"  # this test's own Redis database, flushed
 
