@@ -4,7 +4,8 @@ Builds that many commitments with status updates in their own PostgreSQL databas
 the one in use: ``accountability_bench`` by default, created if missing) with
 ``generate_series`` SQL, then times, in the same run:
 
-1. the flag job (``flags_refresh``: every rule, raise and resolve) from no flags at all;
+1. the flag job (``flags_refresh``: every rule, raise and resolve, and an outbox event per
+   flag raised or resolved) from no flags and no events at all;
 2. the same job again, which finds nothing to change (straight after, and again after a
    VACUUM, as autovacuum leaves things between two daily runs);
 3. a bare ``UPDATE`` touching every row of the commitments table, for scale.
