@@ -21,12 +21,13 @@ test holds the two equal.
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.db.models import Case, F, Func, TextField, Value, When
 from django.db.models.functions import Cast, Concat, JSONObject
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .dates import DatePrecision, format_vague_date
 from .models import (
@@ -43,6 +44,18 @@ from .models import (
 from .sql import EmptyJSONArray, IsoTimestamp
 
 # --- Pieces -----------------------------------------------------------------------------
+
+
+def in_site_language(builder):
+    """A payload is frozen once, for every follower: its labels and addresses are the
+    site's language (``LANGUAGE_CODE``), whatever language the editor's request was in."""
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return builder(*args, **kwargs)
+
+    return build
 
 
 def absolute(path: str) -> str:
@@ -157,6 +170,7 @@ def status_update_headline(update: StatusUpdate, *, status_before: str | None) -
     return f"Status changed to {label}"
 
 
+@in_site_language
 def status_update_payload(
     update: StatusUpdate, *, sources, status_before: str | None = None
 ) -> dict:
@@ -193,6 +207,7 @@ def flag_url(commitment: Commitment) -> str:
     return absolute(commitment.get_absolute_url())
 
 
+@in_site_language
 def flag_payload(flag: Flag, *, resolved: bool) -> dict:
     """A flag raised or resolved (by the job or by a publisher); ``flag.commitment`` is read."""
     moment = flag.resolved_at if resolved else flag.raised_at
@@ -234,6 +249,7 @@ def _status_label_expression(status) -> Case:
     )
 
 
+@in_site_language
 def flag_payload_expression(*, reason: str, resolved: bool, now: datetime.datetime) -> JSONObject:
     """``flag_payload`` as one SQL expression over a ``Flag`` queryset (the commitment read
     by a join), for flags of ``reason`` raised or resolved at ``now`` by the flag job."""
@@ -278,6 +294,7 @@ def revision_headline(revision: Revision) -> str:
     return "Published text revised"
 
 
+@in_site_language
 def revision_payload(
     revision: Revision,
     *,
@@ -322,6 +339,7 @@ def revision_payload(
 # --- Publishing ------------------------------------------------------------------------------
 
 
+@in_site_language
 def commitment_published_payload(commitment: Commitment, *, sources=()) -> dict:
     """A commitment made public: its summary, and the source for where it was made."""
     return _payload(
