@@ -341,7 +341,8 @@ def revision_payload(
 
 @in_site_language
 def commitment_published_payload(commitment: Commitment, *, sources=()) -> dict:
-    """A commitment made public: its summary, and the source for where it was made."""
+    """A commitment made public: its summary, and the source for where it was made. Its
+    date is the promise's (when it was made); the event's own time is the publication."""
     return _payload(
         headline="Commitment published",
         summary=commitment.summary,

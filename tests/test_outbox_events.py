@@ -174,9 +174,14 @@ def test_a_correction_is_its_own_type_and_links_the_entry_it_corrects(
     assert OutboxEvent.objects.count() == 2
 
 
-def test_a_drafts_update_tells_nobody(make_commitment, make_source, log_update):
+def test_a_drafts_update_and_an_editors_check_tell_nobody(
+    make_commitment, make_source, log_update
+):
     draft = make_commitment(published=False)
     log_update(draft, sources=[make_source()])
+    services.check_record(
+        commitment=make_commitment(), checked_on=D(2025, 9, 1), note="Nothing new."
+    )
     assert not OutboxEvent.objects.exists()
 
 
@@ -416,6 +421,37 @@ def test_a_publishers_revision_tells_each_commitment_that_shows_it(
         "url": f"{SITE}/topics/returns/",
     }
     assert on_topic.payload["url"] == f"{SITE}/topics/returns/"
+
+
+def test_an_actors_revision_tells_its_followers_and_each_commitment(
+    make_commitment, make_source, make_actor, publisher
+):
+    minister = make_actor(name="Jane Minister", slug="jane-minister", role="")
+    first = make_commitment(actor=minister, made_in=make_source())
+    second = make_commitment(actor=minister, made_in=make_source())
+
+    revision = services.revision_submit(
+        obj=minister, after={"role": "Home Secretary"}, kind="minor", reason="Her post.",
+        by=publisher,
+    )
+
+    keys = set(OutboxEvent.objects.values_list("key", flat=True))
+    assert keys == {
+        f"revision:{revision.pk}:{first.pk}",
+        f"revision:{revision.pk}:{second.pk}",
+        f"revision:{revision.pk}:actor",
+    }
+    on_actor = only_event(key=f"revision:{revision.pk}:actor")
+    assert (on_actor.actor, on_actor.commitment, on_actor.topic) == (minister, None, None)
+    assert on_actor.payload["actor"] == {
+        "slug": "jane-minister",
+        "name": "Jane Minister",
+        "url": f"{SITE}/actors/jane-minister/",
+    }
+    assert on_actor.payload["changes"] == [
+        {"field": "Role", "before": "—", "after": "Home Secretary"}
+    ]
+    assert on_actor.payload["headline"] == "Published text revised"
 
 
 def test_an_editors_proposal_tells_nobody_until_a_publisher_applies_it(

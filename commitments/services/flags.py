@@ -340,7 +340,11 @@ def flag_events_record(
     is ``now``) or resolved (``resolved_at`` is ``now``), on published commitments: one
     ``INSERT ... SELECT`` whatever their number, the payload built in SQL
     (``events.flag_payload_expression``), keyed ``flag:<id>:raised``/``resolved`` with
-    ``ON CONFLICT DO NOTHING`` (a flag is told once). Returns the new events' ids."""
+    ``ON CONFLICT DO NOTHING`` (a flag is told once). Returns the new events' ids.
+
+    Raised flags are found through the open flags' ``raised_at`` index; resolved ones by
+    ``resolved_at``, which no index covers: that read scans the flag table, and runs only
+    when the run resolved something."""
     direction = "resolved" if resolved else "raised"
     moment = {"resolved_at": now} if resolved else {"raised_at": now, "resolved_at": None}
     rows = (
