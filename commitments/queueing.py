@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 #: Task names, the contract between the seam's callers and ``tasks.py``.
 ARCHIVE_SOURCE = "commitments.tasks.archive_source"
 FAN_OUT_EVENT = "commitments.tasks.fan_out_event"
+FAN_OUT_EVENTS = "commitments.tasks.fan_out_events"
 SEND_ALERTS = "commitments.tasks.send_alerts"
 DELIVER_WEBHOOKS = "commitments.tasks.deliver_webhooks"
 

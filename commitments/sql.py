@@ -1,6 +1,7 @@
 """Portable SQL pieces shared by the jobs: date arithmetic on vague dates, a subquery run
-once, and a transaction-level advisory lock. PostgreSQL in production, SQLite for the
-embedded default; each piece says how it is written on both.
+once, a transaction-level advisory lock, and what the flag job needs to write outbox
+events in SQL (a random UUID, an ISO timestamp, an empty JSON array). PostgreSQL in
+production, SQLite for the embedded default; each piece says how it is written on both.
 
 Owns SQL dialect only: no model, no rule, no setting. A rule built from these pieces
 lives with its owner (``stalling.py``, ``services/flags.py``), not here.
@@ -13,7 +14,7 @@ import zlib
 from contextlib import contextmanager
 
 from django.db import connection
-from django.db.models import BooleanField, DateField, Func
+from django.db.models import BooleanField, DateField, Func, JSONField, TextField, UUIDField
 
 
 class EndOfPeriod(Func):
@@ -99,3 +100,67 @@ def advisory_lock(name: str):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
     yield
+
+
+# --- Building an outbox event's row in SQL (the flag job's events, issue 12) ---------------
+
+
+class RandomUUID(Func):
+    """A random (version 4) UUID per row, as the column stores it: PostgreSQL's
+    ``gen_random_uuid()``; on SQLite, where Django keeps a UUID as 32 hex digits, the same
+    shape from ``randomblob`` (the version digit 4, the variant digit one of 8, 9, a, b)."""
+
+    output_field = UUIDField()
+    arity = 0
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "gen_random_uuid()", ()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return (
+            "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) "
+            "|| substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) "
+            "|| hex(randomblob(6)))"
+        ), ()
+
+
+class IsoTimestamp(Func):
+    """A timestamp as ISO 8601 text in UTC, ``2026-01-30T06:00:00.000000+00:00``, as
+    ``events.iso_timestamp`` writes it in Python. SQLite already stores UTC as text with a
+    space for the ``T`` (and no fraction when it is zero)."""
+
+    output_field = TextField()
+    arity = 1
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                "to_char(%(expressions)s AT TIME ZONE 'UTC', "
+                "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+            ),
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(replace(%(expressions)s, ' ', 'T') || '+00:00')",
+            **extra_context,
+        )
+
+
+class EmptyJSONArray(Func):
+    """``[]`` as a JSON value inside a ``JSONObject`` (a string ``'[]'`` would be stored as
+    the text "[]"): ``'[]'::jsonb`` on PostgreSQL, ``json_array()`` on SQLite."""
+
+    output_field = JSONField()
+    arity = 0
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "'[]'::jsonb", ()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return "json_array()", ()

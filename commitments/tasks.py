@@ -155,3 +155,15 @@ def deliver_webhooks() -> str:
     if total.attempted:
         logger.info("deliver_webhooks: %s", total)
     return str(total)
+
+
+@shared_task(
+    name=queueing.FAN_OUT_EVENTS, ignore_result=True, acks_late=True,
+    soft_time_limit=9 * 60, time_limit=10 * 60,
+)
+def fan_out_events(event_ids: list[int]) -> str:
+    """Write the recipients of several events, one transaction each (the flag job's events,
+    queued in chunks rather than one message per flag). Safe twice, like ``fan_out_event``;
+    whatever a killed run leaves, the outbox sweep fans out."""
+    done = sum(outbox.event_fan_out(event_id=event_id) is not None for event_id in event_ids)
+    return f"{done} of {len(event_ids)} events fanned out"

@@ -19,10 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import events
 from ..caching import lock_public_version
 from ..models import (
     Actor,
     Commitment,
+    EventType,
     Indicator,
     Observation,
     Source,
@@ -31,6 +33,7 @@ from ..models import (
     Topic,
 )
 from ..roles import PUBLISH_PERMISSION
+from .outbox import event_record
 
 
 def _only_publishers(user) -> dict[str, str]:
@@ -51,7 +54,9 @@ def commitment_publish_errors(*, commitment: Commitment) -> dict[str, str]:
 
 @transaction.atomic
 def commitment_publish(*, commitment: Commitment, published_by) -> Commitment:
-    """Make a draft public, recording who and when. Publishing a published commitment
+    """Make a draft public, recording who and when, and tell the followers of its actors
+    and topics and of everything (``commitment.published``, in the same transaction; a
+    publication after an unpublication is told again). Publishing a published commitment
     changes nothing."""
     errors = _only_publishers(published_by)
     if errors:
@@ -68,6 +73,12 @@ def commitment_publish(*, commitment: Commitment, published_by) -> Commitment:
     locked.published_by = published_by
     locked._history_user = published_by
     locked.save(update_fields=["is_published", "published_at", "published_by", "updated_at"])
+    event_record(
+        type=EventType.PUBLISHED,
+        key=f"commitment:{locked.pk}:published:{events.iso_timestamp(locked.published_at)}",
+        payload=events.commitment_published_payload(locked, sources=[locked.made_in]),
+        commitment=locked,
+    )
     _copy_publishing(locked, commitment)
     return locked
 

@@ -19,10 +19,12 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .. import events
 from ..caching import lock_public_version
 from ..dates import DatePrecision, end_of_period, format_vague_date, start_of_period
-from ..models import Check, Commitment, Source, Status, StatusUpdate
+from ..models import Check, Commitment, EventType, Source, Status, StatusUpdate
 from .archiving import source_archive_enqueue
+from .outbox import event_record
 
 # Query parameters that track a reader rather than name a page.
 TRACKING_PARAMETERS = frozenset(
@@ -248,7 +250,8 @@ def status_update_create(
 
     The commitment's row is locked for the length of the transaction, so two editors
     logging updates at once both land, one after the other, and the current status is
-    computed from both.
+    computed from both. On a published commitment its followers are told (an outbox event,
+    ``status_update.created`` or ``status_update.corrected``) in the same transaction.
     """
     sources = _cited_sources(sources, new_sources)
     given = commitment
@@ -282,7 +285,18 @@ def status_update_create(
     update.full_clean(exclude=["sources"])
     update.save()
     update.sources.set(sources)
+    status_before = commitment.status
     _refresh_current_status(commitment)
+    if commitment.is_published:
+        # Told in this transaction: the event stands or falls with the update.
+        event_record(
+            type=EventType.CORRECTION if corrects is not None else EventType.STATUS_UPDATE,
+            key=f"status_update:{update.pk}",
+            payload=events.status_update_payload(
+                update, sources=sources, status_before=status_before
+            ),
+            commitment=commitment,
+        )
     for field in ("status", "status_since", "status_since_precision"):
         setattr(given, field, getattr(commitment, field))
     return update

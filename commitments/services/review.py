@@ -13,9 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import events
 from ..caching import lock_public_version
-from ..models import Flag
+from ..models import EventType, Flag
 from ..roles import RESOLVE_PERMISSION
+from .outbox import event_record
 
 
 def _may_review(user) -> dict[str, str]:
@@ -45,7 +47,8 @@ def flag_acknowledge(*, flag: Flag, by, note: str = "") -> Flag:
 
 @transaction.atomic
 def flag_resolve(*, flag: Flag, by, note: str) -> Flag:
-    """Close an open flag, saying how it was dealt with."""
+    """Close an open flag, saying how it was dealt with. On a published commitment its
+    followers are told (``flag.resolved``), in the same transaction."""
     errors = _may_review(by)
     if not (note or "").strip():
         errors["resolution_note"] = _("Say how the flag was dealt with.")
@@ -72,4 +75,12 @@ def flag_resolve(*, flag: Flag, by, note: str) -> Flag:
             "acknowledged_by",
         ]
     )
+    commitment = locked.commitment
+    if commitment.is_published:
+        event_record(
+            type=EventType.FLAG_RESOLVED,
+            key=f"flag:{locked.pk}:resolved",
+            payload=events.flag_payload(locked, resolved=True),
+            commitment=commitment,
+        )
     return locked

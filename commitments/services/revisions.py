@@ -35,7 +35,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import roles
+from .. import events, roles
 from ..caching import lock_public_version
 from ..dates import format_vague_date
 from ..models import (
@@ -44,6 +44,7 @@ from ..models import (
     Commitment,
     CommitmentActor,
     CommitmentRelation,
+    EventType,
     Indicator,
     Observation,
     Revision,
@@ -51,6 +52,7 @@ from ..models import (
     Statement,
     Topic,
 )
+from .outbox import event_record
 from .publishing import PUBLISH_PERMISSION, commitment_publish_errors
 
 #: What readers see of each kind of record, field by field. ``roles`` and ``relations``
@@ -441,7 +443,8 @@ def _set_related(obj, values: dict[str, Any]) -> None:
 def revision_apply(*, revision: Revision, by, note: str = "") -> Revision:
     """A publisher applies a proposed change: the record is checked (nothing changed since
     it was proposed), validated as the form would, saved with its reason in the history,
-    and the revision is marked applied. Applying twice applies once."""
+    and the revision is marked applied. Applying twice applies once. The followers of what
+    it changed are told (``revision.applied`` events) in the same transaction."""
     _only_publishers(by)
     locked = _lock_proposed(revision)
     model = locked.content_type.model_class()
@@ -478,10 +481,35 @@ def revision_apply(*, revision: Revision, by, note: str = "") -> Revision:
     locked.decision_note = (note or "").strip()
     locked.object_label = object_label(obj)
     locked.save()
-    locked.commitments.set(
-        showing_before | set(commitments_showing(obj).values_list("pk", flat=True))
-    )
+    showing = showing_before | set(commitments_showing(obj).values_list("pk", flat=True))
+    locked.commitments.set(showing)
+    _revision_events_record(locked, obj=obj, showing=showing)
     return locked
+
+
+def _revision_events_record(revision: Revision, *, obj, showing: set[int]) -> None:
+    """Tell the followers of each published commitment that shows the revised record
+    (one ``revision.applied`` event each, linking to its entry on that commitment's change
+    history) and, for an actor or a topic, the followers of that actor or topic (one more
+    event about it). In the applying transaction; nothing for a record no published
+    commitment shows."""
+    if not showing:
+        return
+    for commitment in Commitment.objects.filter(pk__in=showing).order_by("pk"):
+        event_record(
+            type=EventType.REVISION,
+            key=f"revision:{revision.pk}:{commitment.pk}",
+            payload=events.revision_payload(revision, commitment=commitment),
+            commitment=commitment,
+        )
+    if isinstance(obj, (Actor, Topic)):
+        subject = "actor" if isinstance(obj, Actor) else "topic"
+        event_record(
+            type=EventType.REVISION,
+            key=f"revision:{revision.pk}:{subject}",
+            payload=events.revision_payload(revision, **{subject: obj}),
+            **{subject: obj},
+        )
 
 
 @transaction.atomic

@@ -4,7 +4,8 @@ Builds that many commitments with status updates in their own PostgreSQL databas
 the one in use: ``accountability_bench`` by default, created if missing) with
 ``generate_series`` SQL, then times, in the same run:
 
-1. the flag job (``flags_refresh``: every rule, raise and resolve) from no flags at all;
+1. the flag job (``flags_refresh``: every rule, raise and resolve, and an outbox event per
+   flag raised or resolved) from no flags and no events at all;
 2. the same job again, which finds nothing to change (straight after, and again after a
    VACUUM, as autovacuum leaves things between two daily runs);
 3. a bare ``UPDATE`` touching every row of the commitments table, for scale.
@@ -148,7 +149,8 @@ class Command(BaseCommand):
         say(f"data: {summary}")
 
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE commitments_flag")
+            # The flag job's outbox events (and anything fanned out from them) go too.
+            cursor.execute("TRUNCATE commitments_flag, commitments_outboxevent CASCADE")
             cursor.execute("VACUUM ANALYZE commitments_flag")
             cursor.execute("SELECT count(*) FROM commitments_statusupdate")
             (updates,) = cursor.fetchone()
@@ -158,6 +160,7 @@ class Command(BaseCommand):
 
         first, report = self._time(flags_refresh)
         say(f"stall job, first run:      {first:7.2f} s   ({report})")
+        say(f"  outbox events written:   {self._events():,} (one per flag raised or resolved)")
         second, again = self._time(flags_refresh)
         say(f"stall job, second run:     {second:7.2f} s   ({again.changed} changes)")
         # Straight after the first run, the second also pays for first reads of a million
@@ -195,6 +198,11 @@ class Command(BaseCommand):
             if not exists:
                 pg.execute(f'CREATE DATABASE "{name}"')
                 self.stdout.write(f"created database {name}")
+
+    def _events(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM commitments_outboxevent")
+            return cursor.fetchone()[0]
 
     def _count(self, where: str = "true") -> int:
         with connection.cursor() as cursor:
