@@ -24,6 +24,7 @@ from commitments.models import (
     Flag,
     FlagReason,
     OutboxEvent,
+    Statement,
     Subscriber,
     Subscription,
 )
@@ -367,22 +368,32 @@ def test_the_flag_jobs_query_count_does_not_grow_with_the_flags(make_commitment)
 # --- Revisions ------------------------------------------------------------------------------
 
 
-def test_a_publishers_revision_tells_each_commitment_that_shows_it(
-    make_commitment, make_source, make_topic, publisher
+def _follow(email, **subject):
+    subscriber = Subscriber.objects.create(email=email, key=email)
+    Subscription.objects.create(subscriber=subscriber, confirmed_at=timezone.now(), **subject)
+    return subscriber
+
+
+def test_a_publishers_revision_of_a_statement_tells_each_commitment_that_shows_it(
+    make_commitment, make_source, make_actor, publisher
 ):
     source = make_source()
-    topic = make_topic(name="Returns", slug="returns")
     first = make_commitment(made_in=source, slug="first")
     second = make_commitment(made_in=source, slug="second")
     draft = make_commitment(published=False, made_in=source, slug="draft")
-    for commitment in (first, second, draft):
-        commitment.topics.add(topic)
+    statement = Statement.objects.create(
+        text="We will stop the boats.",
+        speaker=make_actor(),
+        said_on=datetime.date(2025, 7, 10),
+        source=source,
+    )
+    statement.commitments.set([first, second, draft])
 
     revision = services.revision_submit(
-        obj=topic,
-        after={"name": "Returns to France"},
+        obj=statement,
+        after={"text": "We will stop the taxi boats."},
         kind="correction",
-        reason="The topic is about returns to France only.",
+        reason="The quote was cut short.",
         by=publisher,
     )
 
@@ -390,7 +401,6 @@ def test_a_publishers_revision_tells_each_commitment_that_shows_it(
     assert set(found) == {
         f"revision:{revision.pk}:{first.pk}",
         f"revision:{revision.pk}:{second.pk}",
-        f"revision:{revision.pk}:topic",
     }
     on_first = found[f"revision:{revision.pk}:{first.pk}"]
     assert (on_first.type, on_first.commitment, on_first.topic) == (
@@ -401,46 +411,76 @@ def test_a_publishers_revision_tells_each_commitment_that_shows_it(
     payload = on_first.payload
     assert_contract(payload, "revision")
     assert payload["headline"] == "Published text corrected"
-    assert payload["summary"] == "The topic is about returns to France only."
+    assert payload["summary"] == "The quote was cut short."
     assert payload["url"] == f"{SITE}/commitments/first/changes/#revision-{revision.pk}"
-    assert payload["changes"] == [
-        {"field": "Name", "before": "Returns", "after": "Returns to France"}
-    ]
-    assert payload["revision"] == {
-        "id": revision.pk,
-        "kind": "correction",
-        "kind_label": "Correction",
-        "reason": "The topic is about returns to France only.",
-        "object": "Topic: Returns to France",
-    }
-    on_topic = found[f"revision:{revision.pk}:topic"]
+    assert payload["changes"][0]["field"] == "Text"
+    assert payload["changes"][0]["after"] == "We will stop the taxi boats."
+    assert payload["revision"]["id"] == revision.pk
+    assert payload["revision"]["kind"] == "correction"
+
+
+def test_a_topics_revision_is_one_event_told_once_to_each_follower_of_it_or_its_commitments(
+    make_commitment, make_source, make_topic, publisher
+):
+    source = make_source()
+    topic = make_topic(name="Returns", slug="returns")
+    first = make_commitment(made_in=source, slug="first")
+    second = make_commitment(made_in=source, slug="second")
+    draft = make_commitment(published=False, made_in=source, slug="draft")
+    for commitment in (first, second, draft):
+        commitment.topics.add(topic)
+    of_topic = _follow("topic@newsroom.test", topic=topic)
+    of_first = _follow("first@newsroom.test", commitment=first)
+    of_both = _follow("both@newsroom.test", commitment=second)
+    Subscription.objects.create(subscriber=of_both, topic=topic, confirmed_at=timezone.now())
+    everything = _follow("all@newsroom.test")
+    _follow("unrelated@newsroom.test", topic=make_topic(name="Other", slug="other"))
+
+    revision = services.revision_submit(
+        obj=topic,
+        after={"name": "Returns to France"},
+        kind="correction",
+        reason="The topic is about returns to France only.",
+        by=publisher,
+    )
+
+    on_topic = only_event(key=f"revision:{revision.pk}:topic")
+    assert OutboxEvent.objects.count() == 1
     assert (on_topic.commitment, on_topic.topic) == (None, topic)
+    assert_contract(on_topic.payload, "revision")
     assert on_topic.payload["topic"] == {
         "slug": "returns",
         "name": "Returns to France",
         "url": f"{SITE}/topics/returns/",
     }
     assert on_topic.payload["url"] == f"{SITE}/topics/returns/"
+    assert on_topic.payload["changes"] == [
+        {"field": "Name", "before": "Returns", "after": "Returns to France"}
+    ]
+
+    event_fan_out(event_id=on_topic.pk)
+    told = sorted(on_topic.alerts.values_list("subscriber__email", flat=True))
+    assert told == sorted(s.email for s in (of_topic, of_first, of_both, everything))
 
 
-def test_an_actors_revision_tells_its_followers_and_each_commitment(
+def test_an_actors_revision_is_one_event_told_to_the_followers_of_its_commitments(
     make_commitment, make_source, make_actor, publisher
 ):
     minister = make_actor(name="Jane Minister", slug="jane-minister", role="")
     first = make_commitment(actor=minister, made_in=make_source())
     second = make_commitment(actor=minister, made_in=make_source())
+    of_actor = _follow("actor@newsroom.test", actor=minister)
+    of_first = _follow("first@newsroom.test", commitment=first)
+    Subscription.objects.create(subscriber=of_actor, commitment=second, confirmed_at=timezone.now())
 
     revision = services.revision_submit(
         obj=minister, after={"role": "Home Secretary"}, kind="minor", reason="Her post.",
         by=publisher,
     )
 
-    keys = set(OutboxEvent.objects.values_list("key", flat=True))
-    assert keys == {
-        f"revision:{revision.pk}:{first.pk}",
-        f"revision:{revision.pk}:{second.pk}",
-        f"revision:{revision.pk}:actor",
-    }
+    assert list(OutboxEvent.objects.values_list("key", flat=True)) == [
+        f"revision:{revision.pk}:actor"
+    ]
     on_actor = only_event(key=f"revision:{revision.pk}:actor")
     assert (on_actor.actor, on_actor.commitment, on_actor.topic) == (minister, None, None)
     assert on_actor.payload["actor"] == {
@@ -452,6 +492,11 @@ def test_an_actors_revision_tells_its_followers_and_each_commitment(
         {"field": "Role", "before": "—", "after": "Home Secretary"}
     ]
     assert on_actor.payload["headline"] == "Published text revised"
+    assert event_fan_out(event_id=on_actor.pk) == (2, 0)
+    assert sorted(on_actor.alerts.values_list("subscriber__email", flat=True)) == [
+        "actor@newsroom.test",
+        "first@newsroom.test",
+    ]
 
 
 def test_an_editors_proposal_tells_nobody_until_a_publisher_applies_it(

@@ -124,10 +124,22 @@ def _following(model_objects: QuerySet, event: OutboxEvent) -> QuerySet:
                 commitment_id=event.commitment_id
             ).values("topic_id")
         )
+    # An event about an actor or a topic (a revision of its name or description) is also
+    # news to the followers of the commitments that show it.
     if event.actor_id:
         match |= Q(actor_id=event.actor_id)
+        match |= Q(
+            commitment_id__in=CommitmentActor.objects.filter(actor_id=event.actor_id).values(
+                "commitment_id"
+            )
+        )
     if event.topic_id:
         match |= Q(topic_id=event.topic_id)
+        match |= Q(
+            commitment_id__in=Commitment.topics.through.objects.filter(
+                topic_id=event.topic_id
+            ).values("commitment_id")
+        )
     return model_objects.filter(match)
 
 

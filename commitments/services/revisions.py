@@ -490,18 +490,13 @@ def revision_apply(*, revision: Revision, by, note: str = "") -> Revision:
 def _revision_events_record(revision: Revision, *, obj, showing: set[int]) -> None:
     """Tell the followers of each published commitment that shows the revised record
     (one ``revision.applied`` event each, linking to its entry on that commitment's change
-    history) and, for an actor or a topic, the followers of that actor or topic (one more
-    event about it). In the applying transaction; nothing for a record no published
-    commitment shows."""
+    history). An actor or a topic is told once, in one event about it: its fan-out reaches
+    the followers of the actor or topic and of the commitments it shows
+    (``outbox.followers_of``), each address once, where an event per commitment would tell
+    a follower of the actor once per commitment. In the applying transaction; nothing for a
+    record no published commitment shows."""
     if not showing:
         return
-    for commitment in Commitment.objects.filter(pk__in=showing).order_by("pk"):
-        event_record(
-            type=EventType.REVISION,
-            key=f"revision:{revision.pk}:{commitment.pk}",
-            payload=events.revision_payload(revision, commitment=commitment),
-            commitment=commitment,
-        )
     if isinstance(obj, (Actor, Topic)):
         subject = "actor" if isinstance(obj, Actor) else "topic"
         event_record(
@@ -509,6 +504,14 @@ def _revision_events_record(revision: Revision, *, obj, showing: set[int]) -> No
             key=f"revision:{revision.pk}:{subject}",
             payload=events.revision_payload(revision, **{subject: obj}),
             **{subject: obj},
+        )
+        return
+    for commitment in Commitment.objects.filter(pk__in=showing).order_by("pk"):
+        event_record(
+            type=EventType.REVISION,
+            key=f"revision:{revision.pk}:{commitment.pk}",
+            payload=events.revision_payload(revision, commitment=commitment),
+            commitment=commitment,
         )
 
 
