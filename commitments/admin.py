@@ -1292,6 +1292,12 @@ class PersonalDataAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         return {name: action for name, action in actions.items() if name == "delete_selected"}
 
+    def get_deleted_objects(self, objs, request):
+        """Deleting an address takes what hangs on it (its subscriptions, its alerts not
+        yet sent) whatever the Admin may do with those elsewhere: the service decides."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
 
 @admin.register(models.Subscriber)
 class SubscriberAdmin(PersonalDataAdmin):

@@ -18,7 +18,9 @@ import pytest
 from celery import current_app
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from commitments import alert_links, services, tasks
@@ -355,7 +357,10 @@ def test_the_purge_deletes_unconfirmed_subscriptions_past_the_link_life_in_one_g
         created_at=now - datetime.timedelta(hours=73)
     )
 
-    assert services.subscriptions_purge_unconfirmed(now=now) == (2, 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert services.subscriptions_purge_unconfirmed(now=now) == (2, 1)
+    statements = [q["sql"].split()[0] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert statements == ["DELETE", "DELETE"]  # one set-based statement each
     assert set(Subscriber.objects.values_list("email", flat=True)) == {
         "mixed@newsroom.test", "loyal@newsroom.test",
     }  # fmt: skip
@@ -693,6 +698,17 @@ def test_the_admin_role_sees_and_deletes_subscribers_but_never_adds_or_edits(
     assert not Subscriber.objects.exists() and not Subscription.objects.exists()
 
 
+def test_an_admin_deletes_an_address_with_alerts_waiting(role_client, confirmed):
+    event = OutboxEvent.objects.create(
+        uuid=uuid.uuid4(), type="status_update.created", key="t:2", payload={}
+    )
+    Alert.objects.create(event=event, subscriber=confirmed)
+    admin = role_client("Admin")
+    url = f"/admin/commitments/subscriber/{confirmed.pk}/delete/"
+    assert admin.post(url, {"post": "yes"}).status_code == 302
+    assert not Subscriber.objects.exists() and not Alert.objects.exists()
+
+
 def test_deleting_a_last_subscription_in_the_admin_deletes_the_address(
     role_client, on_commit, commitment
 ):
@@ -709,3 +725,22 @@ def test_deleting_a_last_subscription_in_the_admin_deletes_the_address(
 @pytest.mark.parametrize("role", ["Editor", "Publisher"])
 def test_editors_and_publishers_do_not_see_readers_addresses(role_client, confirmed, role):
     assert role_client(role).get("/admin/commitments/subscriber/").status_code == 403
+
+
+# --- At the same moment ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_once_for_a_new_address_record_once_and_mail_once(make_commitment):
+    from tests.concurrency import second_waits_for_first
+
+    commitment = make_commitment()
+
+    def request():
+        services.subscription_request(
+            email=ADDRESS, commitment=commitment, frequency="each", client_ip="203.0.113.5"
+        )
+
+    second_waits_for_first(request, request)
+    assert Subscriber.objects.count() == 1 and Subscription.objects.count() == 1
+    assert len(mail.outbox) == 1
