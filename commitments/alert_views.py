@@ -55,9 +55,25 @@ def private_page(view):
     return wrapped
 
 
-def _subject_words(subject: dict) -> str:
-    thing = next(iter(subject.values()), None)
-    return str(thing) if thing is not None else "every change on the tracker"
+#: The feeds beside the form, by what it follows (the no-email way to follow the same).
+FEEDS = {
+    "": ("commitments:feed_changes", "commitments:feed_changes_json"),
+    "commitment": ("commitments:feed_commitment", "commitments:feed_commitment_json"),
+    "actor": ("commitments:feed_actor", "commitments:feed_actor_json"),
+    "topic": ("commitments:feed_topic", "commitments:feed_topic_json"),
+}
+
+
+def _form_context(subject: dict) -> dict:
+    """What the re-shown form needs to say what it follows, and its feeds."""
+    kind, thing = next(iter(subject.items()), ("", None))
+    atom, json = FEEDS[kind]
+    args = [thing.slug] if thing is not None else []
+    return {
+        "subject_label": str(thing) if thing is not None else "every change on the tracker",
+        "atom_feed": reverse(atom, args=args),
+        "json_feed": reverse(json, args=args),
+    }
 
 
 # --- Subscribe ------------------------------------------------------------------------------
@@ -76,7 +92,7 @@ def subscribe(request: HttpRequest):
             raise ValidationError(
                 {"subject": "What this form follows is no longer published: reload its page."}
             )
-        context["subject_label"] = _subject_words(subject)
+        context.update(_form_context(subject))
         result = services.subscription_request(
             email=values["email"],
             frequency=values["frequency"],

@@ -430,6 +430,19 @@ def test_a_bad_address_reshows_the_form_with_the_message_escaped(client, on_comm
     assert not Subscriber.objects.exists()
 
 
+def test_a_reshown_form_keeps_what_it_follows_and_its_feeds(
+    client, on_commit, make_actor, make_commitment
+):
+    actor = make_actor(name="Home Office")
+    make_commitment(actor=actor)  # an actor is public through a published commitment
+    response = post_form(client, on_commit, subject=f"actor:{actor.slug}", email="nope")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "<strong>Home Office</strong>" in text
+    assert f'href="/feeds/actors/{actor.slug}/"' in text
+    assert f'href="/feeds/actors/{actor.slug}/json/"' in text
+
+
 def test_a_subject_that_is_not_public_is_refused(client, on_commit, make_commitment):
     draft = make_commitment(published=False)
     for subject in (f"commitment:{draft.slug}", "commitment:no-such", "planet:earth"):
@@ -494,6 +507,16 @@ def test_the_form_is_on_the_public_pages_with_a_hidden_honeypot_and_the_feeds(
     assert "Feeds are the no-email way to follow" in text
     assert f'href="{feed}"' in text and f'href="{feed}json/"' in text
     assert not response.cookies  # the page stays cacheable
+    assert client.get(url)["X-Cache"] == "hit"
+
+
+def test_subscribing_leaves_the_public_pages_cached(client, on_commit, commitment):
+    """Addresses are not public: writing them bumps no public version, so a page cached
+    before a subscription is still served from the cache after it."""
+    url = commitment.get_absolute_url()
+    assert client.get(url)["X-Cache"] == "miss"
+    assert post_form(client, on_commit, subject=f"commitment:{commitment.slug}").status_code == 200
+    services.subscriptions_confirm(subscriber=Subscriber.objects.get())
     assert client.get(url)["X-Cache"] == "hit"
 
 
