@@ -353,6 +353,9 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
+# Seconds an SMTP connection, or one command on it, may take before the send fails (and is
+# retried later): never a web request or a worker hanging on a mail server.
+EMAIL_TIMEOUT = env.positive("EMAIL_TIMEOUT", 10)
 
 # --- Celery -----------------------------------------------------------------------------
 # No broker URL: kombu's filesystem transport, which needs no server and works with a
@@ -422,6 +425,36 @@ CELERY_BEAT_SCHEDULE: dict = {
 # --- Following a promise: email alerts and webhooks (issue 12) ---------------------------
 # A confirmation link works for this many hours; an unconfirmed subscription is deleted after.
 ALERTS_CONFIRM_MAX_AGE_HOURS = env.positive("ALERTS_CONFIRM_MAX_AGE_HOURS", 72)
+# Subscription requests answered per hour for one address, and for one client (IP, as
+# sign-in throttling reads it); beyond, the form answers 429. At most one confirmation
+# email a day goes to an address with unconfirmed subscriptions, whatever these say.
+ALERTS_REQUESTS_PER_ADDRESS_PER_HOUR = env.int("ALERTS_REQUESTS_PER_ADDRESS_PER_HOUR", 5)
+ALERTS_REQUESTS_PER_CLIENT_PER_HOUR = env.int("ALERTS_REQUESTS_PER_CLIENT_PER_HOUR", 20)
+# Domains refused as subscribers' addresses (and every domain under them): names reserved
+# by RFC 2606 and RFC 6761 that cannot receive mail. ".test" stays allowed: tests use it.
+ALERTS_REFUSED_DOMAINS = env.list(
+    "ALERTS_REFUSED_DOMAINS",
+    default=[
+        "invalid", "localhost", "local", "example", "example.com", "example.net", "example.org",
+    ],  # fmt: skip
+)
+# A confirmation email that could not be sent (SMTP down, the broker down when it was
+# asked for) is tried again by a sweep this often.
+ALERTS_CONFIRMATION_SWEEP_MINUTES = env.positive("ALERTS_CONFIRMATION_SWEEP_MINUTES", 10)
+ALERTS_PURGE_EVERY_HOURS = env.positive("ALERTS_PURGE_EVERY_HOURS", 24)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "alerts-confirmations": {
+            "task": "commitments.tasks.send_pending_confirmations",
+            "schedule": ALERTS_CONFIRMATION_SWEEP_MINUTES * 60,
+        },
+        "alerts-purge-unconfirmed": {
+            # Unconfirmed subscriptions older than a confirmation link lives: deleted.
+            "task": "commitments.tasks.purge_unconfirmed_subscriptions",
+            "schedule": ALERTS_PURGE_EVERY_HOURS * 60 * 60,
+        },
+    }
+)
 
 # Webhooks (services/webhooks.py): an endpoint must be https and resolve only to public
 # addresses. WEBHOOKS_ALLOW_HTTP=1 accepts http too, and WEBHOOKS_ALLOWED_NETWORKS (CIDRs,

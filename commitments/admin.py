@@ -1457,6 +1457,108 @@ class WebhookDeliveryAdmin(ViewOnlyMixin, admin.ModelAdmin):
             messages.SUCCESS if count else messages.WARNING,
         )
 
+# --- Email subscribers (issue 12): personal data, so seen and deleted, never added or edited -
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = models.Subscription
+    fields = ["subject_label", "frequency", "created_at", "confirmed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description=_("follows"))
+    def subject_label(self, obj):
+        return obj.subject_label
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PersonalDataAdmin(admin.ModelAdmin):
+    """Readers' addresses: an Admin may see and delete them (through the services, which
+    delete an address with its last subscription); nobody adds or edits them here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        return {name: action for name, action in actions.items() if name == "delete_selected"}
+
+    def get_deleted_objects(self, objs, request):
+        """Deleting an address takes what hangs on it (its subscriptions, its alerts not
+        yet sent) whatever the Admin may do with those elsewhere: the service decides."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
+
+@admin.register(models.Subscriber)
+class SubscriberAdmin(PersonalDataAdmin):
+    list_display = ["email", "created_at", "confirmation_sent_at", "following"]
+    search_fields = ["email"]
+    fields = ["email", "created_at", "confirmation_sent_at"]
+    readonly_fields = fields
+    inlines = [SubscriptionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(following_count=Count("subscriptions"))
+
+    @admin.display(description=_("follows"), ordering="following_count")
+    def following(self, obj):
+        return obj.following_count
+
+    def delete_model(self, request, obj):
+        services.subscriber_delete(subscriber=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for subscriber in queryset:
+                services.subscriber_delete(subscriber=subscriber)
+
+
+class ConfirmedFilter(admin.SimpleListFilter):
+    title = _("confirmed")
+    parameter_name = "confirmed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Confirmed")), ("no", _("Waiting for confirmation"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(confirmed_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(models.Subscription)
+class SubscriptionAdmin(PersonalDataAdmin):
+    list_display = ["subscriber", "subject_label", "frequency", "created_at", "confirmed_at"]
+    list_filter = [ConfirmedFilter, "frequency"]
+    list_select_related = ["subscriber", "commitment", "actor", "topic"]
+    search_fields = ["subscriber__email"]
+    fields = [
+        "subscriber", "subject_label", "frequency", "created_at", "confirmed_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description=_("follows"))
+    def subject_label(self, obj):
+        return obj.subject_label
+
+    def delete_model(self, request, obj):
+        services.subscription_delete(subscription=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for subscription in queryset:
+                services.subscription_delete(subscription=subscription)
+
 
 # Users and groups, limited to the newsroom roles for non-superusers.
 from . import admin_accounts  # noqa: E402, F401

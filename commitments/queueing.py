@@ -23,6 +23,7 @@ FAN_OUT_EVENT = "commitments.tasks.fan_out_event"
 FAN_OUT_EVENTS = "commitments.tasks.fan_out_events"
 SEND_ALERTS = "commitments.tasks.send_alerts"
 DELIVER_WEBHOOKS = "commitments.tasks.deliver_webhooks"
+SEND_CONFIRMATION = "commitments.tasks.send_subscription_confirmation"
 
 
 def enqueue_now(task_name: str, *args, what: str, fallback: str) -> bool:

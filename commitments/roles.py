@@ -10,7 +10,8 @@ through this file. Must not write: the groups are synced and accounts changed by
   and acknowledging and resolving flags.
 - **Admin**: manages accounts within these three roles: creates them, gives one of the
   roles, deactivates them, resets passwords, and unlocks sign-ins throttled by
-  django-axes; registers newsrooms' webhook endpoints and reads their delivery log.
+  django-axes; registers newsrooms' webhook endpoints and reads their delivery log;
+  sees and deletes readers' email subscriptions (personal data: never added or edited).
   Nothing above the roles: only a superuser grants superuser or staff
   rights or single permissions, changes what a role may do (the groups' permissions), or
   edits a superuser's account (see ``user_can_manage``).
@@ -82,6 +83,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "commitments.view_webhookdelivery",
         RETRY_WEBHOOKS_PERMISSION,
         "commitments.view_webhookattempt",
+        # Readers' email addresses (issue 12): seen and deleted on request, never edited.
+        "commitments.view_subscriber",
+        "commitments.delete_subscriber",
+        "commitments.view_subscription",
+        "commitments.delete_subscription",
     ],
 }
 

@@ -895,3 +895,24 @@ def commitment_last_changed(commitment: Commitment) -> tuple[datetime.date, str]
         return None
     precision_rank = {DatePrecision.DAY: 0, DatePrecision.MONTH: 1, DatePrecision.YEAR: 2}
     return max(candidates, key=lambda pair: (pair[0], -precision_rank.get(pair[1], 0)))
+
+
+# --- Following by email (issue 12) ---------------------------------------------------------
+
+#: What the subscribe form's hidden ``subject`` field may name, and where to find it.
+FOLLOWABLE = {"commitment": Commitment, "actor": Actor, "topic": Topic}
+
+
+def followable_subject(value: str | None) -> dict[str, Any] | None:
+    """The public thing the subscribe form names (``"commitment:<slug>"``, ``"actor:<slug>"``,
+    ``"topic:<slug>"``; empty for everything) as the keyword arguments of
+    ``services.subscription_request``, or None when it names nothing public."""
+    value = (value or "").strip()
+    if not value:
+        return {}
+    kind, _, slug = value.partition(":")
+    model = FOLLOWABLE.get(kind)
+    if model is None or not slug:
+        return None
+    found = model.objects.public().filter(slug=slug).first()
+    return {kind: found} if found is not None else None

@@ -14,13 +14,23 @@ from __future__ import annotations
 
 import logging
 import random
+import smtplib
 import time
 
 from celery import shared_task
 from django.conf import settings
 
 from . import queueing
-from .services import archiving, digest, flags, links, outbox, snapshots, webhooks
+from .services import (
+    archiving,
+    digest,
+    flags,
+    links,
+    outbox,
+    snapshots,
+    subscriptions,
+    webhooks,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -167,3 +177,50 @@ def fan_out_events(event_ids: list[int]) -> str:
     whatever a killed run leaves, the outbox sweep fans out."""
     done = sum(outbox.event_fan_out(event_id=event_id) is not None for event_id in event_ids)
     return f"{done} of {len(event_ids)} events fanned out"
+
+
+# --- Subscriptions by email (issue 12) ---------------------------------------------------
+
+
+# Not acks_late: a worker killed after the mail went out and before the stamp committed
+# would send it again; a lost message is caught by the confirmations sweep instead.
+@shared_task(
+    name=queueing.SEND_CONFIRMATION,
+    ignore_result=True,
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=60,
+    retry_backoff_max=30 * 60,
+    max_retries=6,
+    soft_time_limit=settings.EMAIL_TIMEOUT * 3 + 30,
+    time_limit=settings.EMAIL_TIMEOUT * 3 + 60,
+)
+def send_subscription_confirmation(subscriber_id: int) -> str:
+    """Send one address its confirmation email, if still due. SMTP down: retried with
+    backoff, and after that the sweep below tries again."""
+    sent = subscriptions.subscription_confirmation_send(subscriber_id=subscriber_id)
+    return "sent" if sent else "nothing to do"
+
+
+@shared_task(ignore_result=True, soft_time_limit=9 * 60, time_limit=10 * 60)
+def send_pending_confirmations() -> str:
+    """The sweep: confirmation emails due but never sent (the broker was down when they
+    were asked for, or SMTP stayed down past the retries). Stops at the first SMTP
+    failure; the next run resumes."""
+    sent = 0
+    for subscriber_id in subscriptions.confirmations_pending():
+        try:
+            sent += subscriptions.subscription_confirmation_send(subscriber_id=subscriber_id)
+        except smtplib.SMTPRecipientsRefused as exc:
+            logger.warning("Confirmation email refused for subscriber %s: %s", subscriber_id, exc)
+        except (OSError, smtplib.SMTPException) as exc:
+            logger.warning("Confirmation emails paused: %s: %s", type(exc).__name__, exc)
+            break
+    return f"{sent} sent"
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=4 * 60, time_limit=5 * 60)
+def purge_unconfirmed_subscriptions() -> str:
+    """Delete subscriptions never confirmed in time, and addresses left with none (safe
+    twice: the second run finds nothing)."""
+    subs, addresses = subscriptions.subscriptions_purge_unconfirmed()
+    return f"{subs} subscriptions, {addresses} addresses deleted"

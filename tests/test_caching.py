@@ -35,7 +35,19 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 HTMX = {"HTTP_HX_REQUEST": "true"}
 #: Tables the public never reads (simple-history's copies are written with their rows).
-NOT_PUBLIC = {"commitments_editorsdigest", "commitments_publicversion"}
+NOT_PUBLIC = {
+    "commitments_editorsdigest",
+    "commitments_publicversion",
+    # Following a promise (issue 12): readers' addresses, the outbox and its deliveries are
+    # never shown, and a subscription must not empty the public pages' cache.
+    "commitments_outboxevent",
+    "commitments_subscriber",
+    "commitments_subscription",
+    "commitments_alert",
+    "commitments_webhookendpoint",
+    "commitments_webhookdelivery",
+    "commitments_webhookattempt",
+}
 
 
 @pytest.fixture

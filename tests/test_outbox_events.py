@@ -470,7 +470,7 @@ def test_an_actors_revision_is_one_event_told_to_the_followers_of_its_commitment
     first = make_commitment(actor=minister, made_in=make_source())
     second = make_commitment(actor=minister, made_in=make_source())
     of_actor = _follow("actor@newsroom.test", actor=minister)
-    of_first = _follow("first@newsroom.test", commitment=first)
+    _follow("first@newsroom.test", commitment=first)
     Subscription.objects.create(subscriber=of_actor, commitment=second, confirmed_at=timezone.now())
 
     revision = services.revision_submit(

@@ -50,6 +50,19 @@ from .snapshots import (  # noqa: F401
     snapshot_prune,
     snapshot_write,
 )
+from .subscriptions import (  # noqa: F401
+    SubscriptionRequestResult,
+    SubscriptionThrottled,
+    address_clean,
+    confirmations_pending,
+    subscriber_delete,
+    subscription_confirmation_send,
+    subscription_delete,
+    subscription_request,
+    subscription_set_frequency,
+    subscriptions_confirm,
+    subscriptions_purge_unconfirmed,
+)
 from .webhooks import (  # noqa: F401
     webhook_deliveries_retry,
     webhook_endpoint_create,
