@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 ARCHIVE_SOURCE = "commitments.tasks.archive_source"
 FAN_OUT_EVENT = "commitments.tasks.fan_out_event"
 SEND_ALERTS = "commitments.tasks.send_alerts"
+SEND_ALERT_DIGESTS = "commitments.tasks.send_alert_digests"
 DELIVER_WEBHOOKS = "commitments.tasks.deliver_webhooks"
 
 
