@@ -267,18 +267,22 @@ def _fail(alert_ids, error: str, now: datetime.datetime) -> int:
 
 def _claim(alert_ids, now: datetime.datetime) -> list[int]:
     """Inside the caller's transaction: lock the still-pending rows among ``alert_ids``
-    that no other worker holds, and mark them sent. The caller commits once the server
-    has accepted the mail, or rolls back."""
-    claimed = list(
+    that no other worker holds (``SELECT ... FOR UPDATE SKIP LOCKED``), and mark them
+    sent. The caller commits once the server has accepted the mail, or rolls back. One
+    alert (each-change mail): one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP
+    LOCKED)``; several (a digest): the select, then the update."""
+    pending = (
         Alert.objects.select_for_update(skip_locked=True)
         .filter(pk__in=alert_ids, sent_at__isnull=True, failed_at__isnull=True)
         .order_by()
-        .values_list("pk", flat=True)
     )
+    mark = {"sent_at": now, "attempts": F("attempts") + 1, "last_error": ""}
+    if len(alert_ids) == 1:
+        claimed = Alert.objects.filter(pk__in=pending.values("pk")).update(**mark)
+        return list(alert_ids) if claimed else []
+    claimed = list(pending.values_list("pk", flat=True))
     if claimed:
-        Alert.objects.filter(pk__in=claimed).update(
-            sent_at=now, attempts=F("attempts") + 1, last_error=""
-        )
+        Alert.objects.filter(pk__in=claimed).update(**mark)
     return claimed
 
 
@@ -358,14 +362,16 @@ def alerts_send_due(*, limit: int = 200, now: datetime.datetime | None = None) -
         for index, alert in enumerate(batch):
             if alert.event_id not in rendered:
                 rendered[alert.event_id] = event_render(alert.event)
+            # Built before the claim, so the row is held only while the server talks.
+            message = _message(
+                subscriber=alert.subscriber,
+                rendered=rendered[alert.event_id],
+                message_id=alert_message_id(alert.event, alert.subscriber_id),
+                connection=connection,
+            )
 
-            def build(_claimed, alert=alert):
-                return _message(
-                    subscriber=alert.subscriber,
-                    rendered=rendered[alert.event_id],
-                    message_id=alert_message_id(alert.event, alert.subscriber_id),
-                    connection=connection,
-                )
+            def build(_claimed, message=message):
+                return message
 
             if not _send_claimed([alert.pk], build, now, report, connection=connection):
                 # The server went away: what this run had not tried waits for the retry.
