@@ -362,16 +362,15 @@ def alerts_send_due(*, limit: int = 200, now: datetime.datetime | None = None) -
         for index, alert in enumerate(batch):
             if alert.event_id not in rendered:
                 rendered[alert.event_id] = event_render(alert.event)
-            # Built before the claim, so the row is held only while the server talks.
-            message = _message(
-                subscriber=alert.subscriber,
-                rendered=rendered[alert.event_id],
-                message_id=alert_message_id(alert.event, alert.subscriber_id),
-                connection=connection,
-            )
 
-            def build(_claimed, message=message):
-                return message
+            # Built once claimed: a row another sender took costs one statement, no mail.
+            def build(_claimed, alert=alert):
+                return _message(
+                    subscriber=alert.subscriber,
+                    rendered=rendered[alert.event_id],
+                    message_id=alert_message_id(alert.event, alert.subscriber_id),
+                    connection=connection,
+                )
 
             if not _send_claimed([alert.pk], build, now, report, connection=connection):
                 # The server went away: what this run had not tried waits for the retry.
