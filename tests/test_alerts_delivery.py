@@ -307,6 +307,37 @@ def test_the_digest_sends_one_mail_per_reader_listing_every_event(
     assert smtp.count() == 2
 
 
+def test_a_digest_the_server_did_not_take_is_retried_by_the_sweep_then_sent_once(
+    settings, follow, make_commitment
+):
+    port = free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    commitment = make_commitment()
+    readers = [follow(f"dd{n}@example.org", commitment=commitment, frequency="daily")
+               for n in range(3)]
+    record(commitment)
+    record(commitment, headline="Flag raised: no recent progress", type=EventType.FLAG_RAISED)
+
+    report = alerts.alerts_digest_send()
+    assert (report.sent, report.deferred, report.stopped) == (0, 6, True)
+    assert set(Alert.objects.values_list("attempts", flat=True)) == {1}
+    assert not Alert.objects.filter(sent_at__isnull=False).exists()
+    # The daily run is a day away: the sweep sees the failed digests once their wait is over.
+    assert not alerts.digest_retries_due(timezone.now())
+    assert alerts.digest_retries_due(later(minutes=1))
+
+    server = SMTPServer(port=port).start()
+    try:
+        report = alerts.alerts_digest_send(now=later(minutes=1), retries_only=True)
+        assert (report.sent, report.deferred) == (6, 0)
+        assert alerts.alerts_digest_send(now=later(minutes=2)).handled == 0
+        assert sorted(m["To"] for m in server.messages) == sorted(r.email for r in readers)
+        assert set(server.message_ids().values()) == {1}
+    finally:
+        server.stop()
+
+
 def test_following_a_commitment_each_and_its_topic_daily_gets_one_mail_at_once(
     smtp, follow, make_commitment, make_topic
 ):

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -242,21 +242,21 @@ def _due(now: datetime.datetime, *, digest: bool) -> Q:
     return Q(digest=digest, sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=now)
 
 
-def _defer(alert_ids, error: str, now: datetime.datetime) -> int:
-    """Put alerts back for a later try: attempts + 1, the next try after the backoff
-    (per row: rows with different attempt counts wait differently)."""
-    alerts = list(
-        Alert.objects.filter(pk__in=alert_ids, sent_at__isnull=True, failed_at__isnull=True)
-        .values_list("pk", "attempts")
-    )
-    by_wait = defaultdict(list)
-    for pk, attempts in alerts:
-        by_wait[attempts + 1].append(pk)
-    for attempts, pks in by_wait.items():
-        Alert.objects.filter(pk__in=pks).update(
-            attempts=attempts, next_attempt_at=now + retry_delay(attempts), last_error=error[:2000]
+def _defer(alerts, error: str, now: datetime.datetime) -> int:
+    """Put alerts back for a later try (``alerts``: ids, or a queryset of them): attempts
+    + 1, the next try after the backoff. One UPDATE per attempt count among them (rows
+    tried more often wait longer), however many rows: a whole day's digest is deferred
+    in a few statements. A row another sender holds is waited for, then left if sent."""
+    if not isinstance(alerts, QuerySet):
+        alerts = Alert.objects.filter(pk__in=list(alerts))
+    pending = alerts.filter(sent_at__isnull=True, failed_at__isnull=True).order_by()
+    deferred = 0
+    for attempts in sorted(set(pending.values_list("attempts", flat=True))):
+        tries = attempts + 1
+        deferred += pending.filter(attempts=attempts).update(
+            attempts=tries, next_attempt_at=now + retry_delay(tries), last_error=error[:2000]
         )
-    return len(alerts)
+    return deferred
 
 
 def _fail(alert_ids, error: str, now: datetime.datetime) -> int:
@@ -321,15 +321,16 @@ def _send_claimed(alert_ids, build, now, report: SendReport, *, connection) -> b
     return True
 
 
-def _open(connection, report: SendReport, pending_ids, now) -> bool:
+def _open(connection, report: SendReport, pending, now) -> bool:
     try:
         connection.open()
     except SMTP_ERRORS as exc:
         _kind, error = classify(exc)
         report.errors.append(error)
-        report.deferred += _defer(pending_ids, error, now)
+        deferred = _defer(pending, error, now)
+        report.deferred += deferred
         report.stopped = True
-        logger.warning("SMTP unreachable, %s alerts deferred: %s", len(pending_ids), error)
+        logger.warning("SMTP unreachable, %s alerts deferred: %s", deferred, error)
         return False
     return True
 
@@ -439,8 +440,8 @@ def alerts_digest_send(
     if not ids:
         return report
     connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
-    pending = Alert.objects.filter(_due(now, digest=True)).values_list("pk", flat=True)
-    if not _open(connection, report, list(pending), now):
+    # Unreachable: the whole day's digest waits for the retry (the sweep queues it).
+    if not _open(connection, report, Alert.objects.filter(_due(now, digest=True)), now):
         return report
     try:
         while ids:
@@ -469,8 +470,8 @@ def alerts_digest_send(
                     [a.pk for a in alerts], build, now, report, connection=connection
                 ):
                     # The server went away: every digest not yet sent waits for the retry.
-                    rest = Alert.objects.filter(_due(now, digest=True)).values_list("pk", flat=True)
-                    report.deferred += _defer(list(rest), report.errors[-1], now)
+                    rest = Alert.objects.filter(_due(now, digest=True))
+                    report.deferred += _defer(rest, report.errors[-1], now)
                     return report
             ids = _digest_subscribers(now, ids[-1], subscribers, retries_only)
     finally:
