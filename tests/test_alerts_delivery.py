@@ -463,3 +463,36 @@ def test_the_subject_is_one_trimmed_line():
     assert alerts.alert_subject({"headline": "Commitment published"}).endswith(
         ": Commitment published"
     )
+
+
+def test_on_the_embedded_default_an_alert_is_sent_once_through_the_console(tmp_path):
+    """``make run`` without servers: SQLite (no FOR UPDATE: SQLite takes one writer at a
+    time) and the console email backend. The claim, the send and the sweep work there."""
+    from tests.embedded import embedded_environment, manage
+
+    env = embedded_environment(tmp_path / "var")
+    env["SITE_URL"] = "http://127.0.0.1:8000"
+    manage(env, "migrate", "--noinput", "-v0")
+    code = (
+        "import secrets\n"
+        "from django.db import transaction\n"
+        "from django.utils import timezone\n"
+        "from commitments.models import Commitment, EventType, Subscriber, Subscription\n"
+        "from commitments.services import alerts, outbox\n"
+        "c = Commitment.objects.create(title='Clean rivers', slug='clean-rivers',\n"
+        "    summary='s', made_on='2025-07-10', is_published=True, published_at=timezone.now())\n"
+        "s = Subscriber.objects.create(email='reader@example.org', key=secrets.token_hex(16))\n"
+        "Subscription.objects.create(subscriber=s, commitment=c, confirmed_at=timezone.now())\n"
+        "with transaction.atomic():\n"
+        "    e, _ = outbox.event_record(type=EventType.STATUS_UPDATE, key='k', commitment=c,\n"
+        "        payload={'headline': 'Status changed to Stalled', 'url': 'http://x/',\n"
+        "                 'commitment': {'title': c.title, 'url': 'http://x/'}})\n"
+        "outbox.event_fan_out(event_id=e.pk)\n"
+        "print('REPORT', alerts.alerts_send_due())\n"
+        "print('AGAIN', alerts.alerts_send_due())\n"
+    )
+    out = manage(env, "shell", "--no-imports", "-c", code)
+    assert "REPORT 1 sent, 0 deferred, 0 failed" in out
+    assert "AGAIN 0 sent, 0 deferred, 0 failed" in out
+    assert out.count("Subject: Clean rivers: Status changed to Stalled") == 1
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in out

@@ -295,7 +295,8 @@ def _send_claimed(alert_ids, build, now, report: SendReport, *, connection) -> b
     commit. Updates ``report``; returns False when the server is unreachable (stop)."""
     try:
         with transaction.atomic():
-            claimed = _claim(alert_ids, now)
+            # Marked with the clock's time, not the batch's: when this mail went.
+            claimed = _claim(alert_ids, timezone.now())
             if not claimed:
                 return True
             message = build(claimed)
