@@ -496,3 +496,50 @@ def test_on_the_embedded_default_an_alert_is_sent_once_through_the_console(tmp_p
     assert "AGAIN 0 sent, 0 deferred, 0 failed" in out
     assert out.count("Subject: Clean rivers: Status changed to Stalled") == 1
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in out
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (
+            {
+                "headline": "Flag resolved: deadline passed",
+                "flag": {"reason_label": "Deadline passed", "details": "Due on 1 March 2025.",
+                         "resolution_note": "The deadline was moved to 2027."},
+            },
+            ["Flag resolved: deadline passed", "Due on 1 March 2025.",
+             "The deadline was moved to 2027."],
+        ),
+        (
+            {
+                "headline": "Published text revised",
+                "revision": {"kind_label": "Summary", "reason": "A figure was wrong."},
+                "changes": [{"field": "Summary", "before": "300 homes", "after": "3,000 homes"}],
+            },
+            ["Published text revised", "A figure was wrong.", "300 homes", "3,000 homes"],
+        ),
+        (
+            {
+                "headline": "Correction to the timeline",
+                "status_update": {"correction_note": "The date was a month early.",
+                                  "corrects_url": "https://tracker.example.org/c/x/#update-3"},
+                "sources": [],
+            },
+            ["Correction to the timeline", "The date was a month early.",
+             "https://tracker.example.org/c/x/#update-3"],
+        ),
+    ],
+    ids=["flag", "revision", "correction"],
+)
+def test_each_kind_of_event_says_what_changed(smtp, follow, make_commitment, overrides, expected):
+    commitment = make_commitment()
+    follow("kinds@example.org", commitment=commitment)
+    record(commitment, **overrides)
+    alerts.alerts_send_due()
+    (message,) = smtp.messages
+    text, html = parts(message)
+    for words in expected:
+        assert words in text
+        assert words in html
+    if overrides.get("sources") == []:
+        assert "Sources:" not in text
