@@ -32,12 +32,14 @@ class Collector:
         self.refused: set[str] = set()
         self.rcpt_delay = 0.0
         self.in_rcpt = threading.Event()
+        self.rcpt_since = 0.0
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refused:
             return "550 5.1.1 No such mailbox here"
         if self.rcpt_delay:
+            self.rcpt_since = time.monotonic()
             self.in_rcpt.set()
             await asyncio.sleep(self.rcpt_delay)
             self.in_rcpt.clear()
@@ -82,6 +84,12 @@ class SMTPServer:
 
     def to(self, address: str) -> list:
         return [m for m in self.messages if m["To"] == address]
+
+    def holding_rcpt(self, *, at_least: float) -> bool:
+        """A client is in RCPT TO and will stay there ``at_least`` seconds more."""
+        handler = self.handler
+        remaining = handler.rcpt_since + handler.rcpt_delay - time.monotonic()
+        return handler.in_rcpt.is_set() and remaining >= at_least
 
     def wait_for(self, count: int, seconds: float = 30) -> list:
         deadline = time.monotonic() + seconds
