@@ -543,3 +543,28 @@ def test_each_kind_of_event_says_what_changed(smtp, follow, make_commitment, ove
         assert words in html
     if overrides.get("sources") == []:
         assert "Sources:" not in text
+
+
+def _digest_reads(make_commitment, follow, readers: int) -> tuple[int, int]:
+    commitment = make_commitment()
+    for n in range(readers):
+        follow(f"dq{commitment.pk}-{n}@example.org", commitment=commitment, frequency="daily")
+    record(commitment)
+    record(commitment, headline="Flag raised: no recent progress", type=EventType.FLAG_RAISED)
+    with CaptureQueriesContext(connection) as queries:
+        report = alerts.alerts_digest_send()
+    reads = [
+        q["sql"] for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and "FOR UPDATE" not in q["sql"]
+    ]
+    return len(reads), report.sent
+
+
+def test_the_digest_reads_a_batch_of_addresses_in_a_constant_number_of_queries(
+    smtp, follow, make_commitment
+):
+    few = _digest_reads(make_commitment, follow, 2)
+    Alert.objects.update(sent_at=timezone.now())
+    many = _digest_reads(make_commitment, follow, 12)
+    assert (few[1], many[1]) == (4, 24)
+    assert few[0] == many[0]
