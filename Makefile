@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/accountability
 
-.PHONY: run test venv venv-dev lint bench bench-web bench-idle clean
+.PHONY: run test venv venv-dev lint bench bench-web bench-idle bench-alerts clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ bench-web: venv-dev
 ## Idle and slow-header clients against granian, uvicorn, gunicorn gthread and sync (wrk).
 bench-idle: venv-dev
 	$(BIN)/python bench/idle_clients.py
+
+## Email alerts: one event fanned out to 100,000 followers (target < 2 s), then the delivery
+## rate through aiosmtpd against the server's bare rate, A B A B (accountability_bench_alerts).
+BENCH_ALERT_MAILS ?= 5000
+bench-alerts: venv-dev
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(BIN)/python bench/alerts.py --mails $(BENCH_ALERT_MAILS)
 
 lint: venv-dev
 	$(BIN)/ruff check .

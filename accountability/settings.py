@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -492,6 +493,37 @@ CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "commitments.tasks.deliver_webhooks",
     "schedule": WEBHOOKS_SWEEP_EVERY_SECONDS,
 }
+
+# A mail the server did not take (unreachable, a timeout, a 4xx) is tried again after
+# ALERTS_RETRY_FIRST_SECONDS, then a doubling delay, at most ALERTS_RETRY_MAX_SECONDS apart;
+# it is never given up for that (only a permanent 5xx refusal fails an alert).
+ALERTS_RETRY_FIRST_SECONDS = env.positive("ALERTS_RETRY_FIRST_SECONDS", 30)
+ALERTS_RETRY_MAX_SECONDS = env.positive("ALERTS_RETRY_MAX_SECONDS", 60 * 60)
+# How long one send_alerts task sends batches before it hands over (the sweep queues more).
+ALERTS_SEND_BUDGET_SECONDS = env.positive("ALERTS_SEND_BUDGET_SECONDS", 4 * 60)
+# Alerts delivered (or given up) more than this many days ago are deleted by the sweep.
+ALERTS_KEEP_DAYS = env.positive("ALERTS_KEEP_DAYS", 30)
+# The daily digest goes out at this hour (TIME_ZONE), minute 0: a fixed hour rather than an
+# interval, so readers get it at the same time each day whenever the beat was restarted.
+ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", 7)
+if not 0 <= ALERTS_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured(
+        f"ALERTS_DIGEST_HOUR must be an hour, 0 to 23 (not {ALERTS_DIGEST_HOUR})."
+    )
+# The outbox sweep: fans out events whose task was lost, queues due alerts and webhooks.
+OUTBOX_SWEEP_EVERY_SECONDS = env.positive("OUTBOX_SWEEP_EVERY_SECONDS", 60)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "outbox-sweep": {
+            "task": "commitments.tasks.sweep_outbox",
+            "schedule": OUTBOX_SWEEP_EVERY_SECONDS,
+        },
+        "alert-digests": {
+            "task": "commitments.tasks.send_alert_digests",
+            "schedule": crontab(minute=0, hour=ALERTS_DIGEST_HOUR),
+        },
+    }
+)
 
 # --- Data snapshots ---------------------------------------------------------------------
 # Dated full snapshots of the public data (CSV, JSON, manifest.json with checksums), one

@@ -1518,7 +1518,8 @@ class Alert(DeliveryMixin):
     digest. The email's Message-ID is built from the pair, so a mail that had to be sent
     again carries the same id."""
 
-    # Indexed by the unique pair (event, subscriber), which starts with it.
+    # Indexed by the unique pair (event, subscriber), which starts with it: a fan-out
+    # writes 100,000 rows at once, and each index less is a write less per row.
     event = models.ForeignKey(
         OutboxEvent,
         verbose_name=_("event"),

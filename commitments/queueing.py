@@ -22,6 +22,7 @@ ARCHIVE_SOURCE = "commitments.tasks.archive_source"
 FAN_OUT_EVENT = "commitments.tasks.fan_out_event"
 FAN_OUT_EVENTS = "commitments.tasks.fan_out_events"
 SEND_ALERTS = "commitments.tasks.send_alerts"
+SEND_ALERT_DIGESTS = "commitments.tasks.send_alert_digests"
 DELIVER_WEBHOOKS = "commitments.tasks.deliver_webhooks"
 SEND_CONFIRMATION = "commitments.tasks.send_subscription_confirmation"
 

@@ -22,6 +22,7 @@ from django.conf import settings
 
 from . import queueing
 from .services import (
+    alerts,
     archiving,
     digest,
     flags,
@@ -224,3 +225,32 @@ def purge_unconfirmed_subscriptions() -> str:
     twice: the second run finds nothing)."""
     subs, addresses = subscriptions.subscriptions_purge_unconfirmed()
     return f"{subs} subscriptions, {addresses} addresses deleted"
+
+
+@shared_task(
+    name=queueing.SEND_ALERTS, ignore_result=True, acks_late=True,
+    soft_time_limit=settings.ALERTS_SEND_BUDGET_SECONDS + 60,
+    time_limit=settings.ALERTS_SEND_BUDGET_SECONDS + 90,
+)
+def send_alerts() -> str:
+    """Send due each-change alerts, batch after batch, for at most
+    ``ALERTS_SEND_BUDGET_SECONDS``. Safe twice and at once: each mail is claimed and
+    committed on its own (``services.alerts``); what is left, the sweep queues again."""
+    report = alerts.alerts_send_for(seconds=settings.ALERTS_SEND_BUDGET_SECONDS)
+    return str(report)
+
+
+@shared_task(
+    name=queueing.SEND_ALERT_DIGESTS, ignore_result=True, acks_late=True,
+    soft_time_limit=25 * 60, time_limit=30 * 60,
+)
+def send_alert_digests(retries_only: bool = False) -> str:
+    """The readers' daily digest; with ``retries_only`` (queued by the sweep), the retry of
+    those that failed. Safe twice: each address's mail is claimed and committed on its own."""
+    return str(alerts.alerts_digest_send(retries_only=retries_only))
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=50, time_limit=55)
+def sweep_outbox() -> str:
+    """Every minute: fan out events whose task was lost; queue due alerts and webhooks."""
+    return str(alerts.outbox_sweep())

@@ -15,6 +15,14 @@ from .accounts import (  # noqa: F401
     user_save,
     user_set_role,
 )
+from .alerts import (  # noqa: F401
+    alert_message,
+    alerts_digest_send,
+    alerts_prune,
+    alerts_send_due,
+    alerts_send_for,
+    outbox_sweep,
+)
 from .archiving import source_archive, source_archive_enqueue  # noqa: F401
 from .digest import editors_digest_send  # noqa: F401
 from .flags import flags_refresh  # noqa: F401
