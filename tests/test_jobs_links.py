@@ -246,13 +246,26 @@ def test_a_new_source_with_an_address_is_archived_after_commit(
 def dead_broker():
     """Point this process's Celery app at a port where no broker listens."""
     app = current_app
-    saved = (app.conf.broker_url, app.conf.broker_transport_options, app._pool)
+    # The producer pool is kept apart from the connection pool once a message was sent
+    # (an earlier test's): both are set aside, or the send would use the live broker.
+    saved = (
+        app.conf.broker_url,
+        app.conf.broker_transport_options,
+        app._pool,
+        app.amqp._producer_pool,
+    )
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     app.conf.broker_transport_options = {}
     app._pool = None
+    app.amqp._producer_pool = None
     yield
     app.pool.force_close_all()
-    app.conf.broker_url, app.conf.broker_transport_options, app._pool = saved
+    (
+        app.conf.broker_url,
+        app.conf.broker_transport_options,
+        app._pool,
+        app.amqp._producer_pool,
+    ) = saved
 
 
 def test_a_broker_that_is_down_never_fails_the_editors_save(

@@ -154,8 +154,8 @@ def event_render(event: OutboxEvent) -> Rendered:
     context = _event_context(event)
     return Rendered(
         subject=alert_subject(context["p"]),
-        text=render_to_string("alerts/event.txt", context),
-        html=render_to_string("alerts/event.html", context),
+        text=render_to_string("alerts/mail/event.txt", context),
+        html=render_to_string("alerts/mail/event.html", context),
     )
 
 
@@ -408,8 +408,8 @@ def digest_render(subscriber: Subscriber, alerts: list[Alert], day: datetime.dat
     changes = "change" if count == 1 else "changes"
     return Rendered(
         subject=one_line(f"{settings.SITE_NAME}: {count} {changes} you follow, {day:%d %B %Y}"),
-        text=render_to_string("alerts/digest.txt", context),
-        html=render_to_string("alerts/digest.html", context),
+        text=render_to_string("alerts/mail/digest.txt", context),
+        html=render_to_string("alerts/mail/digest.html", context),
     )
 
 

@@ -289,10 +289,10 @@ def confirmation_message(
     )
     message = EmailMultiAlternatives(
         subject=subject.replace("\n", " ")[:200],
-        body=render_to_string("alerts/confirm_email.txt", context),
+        body=render_to_string("alerts/mail/confirm_email.txt", context),
         to=[subscriber.email],
     )
-    message.attach_alternative(render_to_string("alerts/confirm_email.html", context), "text/html")
+    message.attach_alternative(render_to_string("alerts/mail/confirm_email.html", context), "text/html")
     return message
 
 
