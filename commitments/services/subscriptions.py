@@ -292,7 +292,9 @@ def confirmation_message(
         body=render_to_string("alerts/mail/confirm_email.txt", context),
         to=[subscriber.email],
     )
-    message.attach_alternative(render_to_string("alerts/mail/confirm_email.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string("alerts/mail/confirm_email.html", context), "text/html"
+    )
     return message
 
 
