@@ -57,3 +57,49 @@ def test_refresh_flags_on_sqlite_at_the_edge_of_the_threshold(tmp_path):
         "print(connection.vendor, sorted(f.plain_words() for f in Flag.objects.open()))",
     )
     assert out.strip() == "sqlite " + str(["No recorded progress since October 2025"] * 4)
+
+
+# Each writer reads, then writes, in one transaction (as the fan-out and the senders do),
+# many times over, while the other does the same.
+READ_THEN_WRITE = """
+from django.db import transaction
+from commitments.models import Topic
+for n in range(150):
+    with transaction.atomic():
+        topic = Topic.objects.order_by("pk").first()
+        Topic.objects.filter(pk=topic.pk).update(description=f"{WHO} {n}")
+print("done")
+"""
+
+
+def test_two_processes_writing_at_once_on_sqlite_wait_for_each_other(tmp_path):
+    """The embedded default runs the web process and two worker processes on one SQLite
+    file. A transaction that read before writing used to fail at once with "database is
+    locked" when another held the write lock (seen on ``make run``: the seeds' events
+    fanned out by two workers); each now takes the lock when it begins, and waits."""
+    import subprocess
+    import sys
+
+    env = embedded_environment(tmp_path)
+    manage(env, "migrate", "--noinput")
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from commitments.models import Topic; Topic.objects.create(name='T', slug='t')",
+    )
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "-c", READ_THEN_WRITE.replace("WHO", repr(who))],  # noqa: E501
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("first", "second")
+    ]
+    for writer in writers:
+        out, err = writer.communicate(timeout=120)
+        assert writer.returncode == 0, err[-2000:]
+        assert "done" in out
