@@ -13,35 +13,35 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
-import redis
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from commitments.models import Alert, OutboxEvent, Subscriber, Subscription
 from tests.smtp import SMTPServer, free_port
+from tests.workers import (
+    ROOT,
+    empty_redis,
+    start_worker,
+    stop_worker,
+    wait_until,
+    worker_environment,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(settings.BASE_DIR)
-BIN = Path(sys.executable).parent
 BROKER = "redis://127.0.0.1:6379/13"  # this file's own Redis database, flushed per test
 SITE = "https://tracker.example.org"
 
 
 @pytest.fixture
 def broker():
-    client = redis.Redis.from_url(BROKER)
-    client.flushdb()
-    sender = Celery("test-sender", broker=BROKER)
-    yield sender
-    sender.close()
-    client.flushdb()
-    client.close()
+    with empty_redis(BROKER):
+        sender = Celery("test-sender", broker=BROKER)
+        yield sender
+        sender.close()
 
 
 @pytest.fixture
@@ -51,15 +51,9 @@ def smtp_port():
 
 @pytest.fixture
 def worker_env(tmp_path, smtp_port):
-    db = connection.settings_dict
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
-    env.update(
-        DATABASE_URL=(
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        CONN_MAX_AGE="0",
-        CELERY_BROKER_URL=BROKER,
-        VAR_DIR=str(tmp_path / "var"),
+    return worker_environment(
+        broker=BROKER,
+        var_dir=tmp_path / "var",
         # The project's settings, not the tests' (which keep mail in memory).
         DJANGO_SETTINGS_MODULE="accountability.settings",
         SECRET_KEY=settings.SECRET_KEY,
@@ -71,54 +65,10 @@ def worker_env(tmp_path, smtp_port):
         EMAIL_TIMEOUT="3",
         ALERTS_RETRY_FIRST_SECONDS="1",
         ALERTS_RETRY_MAX_SECONDS="2",
-        PATH=f"{BIN}:{os.environ.get('PATH', '')}",
-    )
-    return env
-
-
-def start_worker(env):
-    return subprocess.Popen(
-        [
-            str(BIN / "celery"), "--app", "accountability", "worker", "--concurrency", "1",
-            "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: SIGKILL reaches every child
     )
 
 
-def stop_worker(worker, sig=signal.SIGTERM):
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-    try:
-        output, _ = worker.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        output, _ = worker.communicate(timeout=10)
-    return output
 
-
-def wait_until(predicate, *, seconds=45, what, worker=None, every=None):
-    """Poll ``predicate``; ``every``: (seconds, callable) run between polls, as the beat
-    would run the sweep."""
-    deadline = time.monotonic() + seconds
-    last_tick = 0.0
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if worker is not None and worker.poll() is not None:
-            pytest.fail(f"the worker exited early:\n{worker.stdout.read()[-3000:]}")
-        if every and time.monotonic() - last_tick >= every[0]:
-            every[1]()
-            last_tick = time.monotonic()
-        time.sleep(0.1)
-    output = stop_worker(worker) if worker is not None else ""
-    pytest.fail(f"timed out waiting for {what}\n{output[-3000:]}")
 
 
 def followers(commitment, n):
@@ -170,7 +120,7 @@ def test_an_event_recorded_in_another_process_reaches_each_follower_once(
     server = SMTPServer(port=smtp_port).start()
     commitment = make_commitment()
     subscribers = followers(commitment, 5)
-    worker = start_worker(worker_env)
+    worker = start_worker(worker_env, heartbeat=False)
     try:
         event = record_in_another_process(worker_env, commitment)
         wait_until(lambda: server.count() >= 5, what="the alerts", worker=worker)
@@ -188,7 +138,7 @@ def test_smtp_down_then_up_every_mail_arrives_once(
     commitment = make_commitment()
     subscribers = followers(commitment, 4)
     server = SMTPServer(port=smtp_port)  # not started: nothing listens on the port
-    worker = start_worker(worker_env)
+    worker = start_worker(worker_env, heartbeat=False)
     try:
         event = record_in_another_process(worker_env, commitment)
         wait_until(
@@ -231,7 +181,7 @@ def test_a_worker_killed_mid_batch_sends_no_duplicate_and_a_new_one_sends_the_re
     server.handler.rcpt_delay = 0.5
     commitment = make_commitment()
     subscribers = followers(commitment, 12)
-    worker = start_worker(worker_env)
+    worker = start_worker(worker_env, heartbeat=False)
     try:
         event = record_in_another_process(worker_env, commitment)
         # Killed with a good part of the wait in RCPT TO still ahead: the mail cannot
@@ -256,7 +206,7 @@ def test_a_worker_killed_mid_batch_sends_no_duplicate_and_a_new_one_sends_the_re
     )
 
     server.handler.rcpt_delay = 0
-    worker = start_worker(worker_env)
+    worker = start_worker(worker_env, heartbeat=False)
     try:
         wait_until(
             lambda: Alert.objects.filter(sent_at__isnull=False).count() == 12,

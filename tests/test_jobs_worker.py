@@ -9,103 +9,46 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import psycopg
 import pytest
-import redis
 from celery import Celery
-from django.conf import settings
 from django.db import connection
 
 from commitments.models import Flag, FlagReason, Source
 from commitments.services import flags_refresh
+from tests.workers import (
+    ROOT,
+    empty_redis,
+    start_worker,
+    stop_worker,
+    wait_until,
+    worker_environment,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(settings.BASE_DIR)
-BIN = Path(sys.executable).parent
 BROKER = "redis://127.0.0.1:6379/5"  # this file's own Redis database, flushed per test
 D = datetime.date
 
 
 @pytest.fixture
 def broker():
-    client = redis.Redis.from_url(BROKER)
-    client.flushdb()
-    sender = Celery("test-sender", broker=BROKER)
-    yield sender
-    sender.close()
-    client.flushdb()
-    client.close()
+    with empty_redis(BROKER):
+        sender = Celery("test-sender", broker=BROKER)
+        yield sender
+        sender.close()
 
 
 @pytest.fixture
 def worker_env(tmp_path, fake_web):
-    db = connection.settings_dict
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
-    env.update(
-        DATABASE_URL=(
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        CONN_MAX_AGE="0",
-        CELERY_BROKER_URL=BROKER,
-        VAR_DIR=str(tmp_path / "var"),
+    return worker_environment(
+        broker=BROKER,
+        var_dir=tmp_path / "var",
         WAYBACK_SAVE_URL=fake_web.save_url,
         LINK_CHECK_TIMEOUT_SECONDS="2",
         ARCHIVE_ON_CREATE="1",
-        DJANGO_SETTINGS_MODULE="accountability.settings_test",
-        PATH=f"{BIN}:{os.environ.get('PATH', '')}",
     )
-    return env
-
-
-def start_worker(env, *, concurrency=1):
-    return subprocess.Popen(
-        [
-            str(BIN / "celery"),
-            "--app",
-            "accountability",
-            "worker",
-            "--concurrency",
-            str(concurrency),
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: SIGKILL reaches every child
-    )
-
-
-def stop_worker(worker, sig=signal.SIGTERM):
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-    try:
-        output, _ = worker.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        output, _ = worker.communicate(timeout=10)
-    return output
-
-
-def wait_until(predicate, *, seconds=90, what="the worker", worker=None):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if worker is not None and worker.poll() is not None:
-            pytest.fail(f"the worker exited early:\n{worker.stdout.read()[-3000:]}")
-        time.sleep(0.2)
-    output = stop_worker(worker) if worker is not None else ""
-    pytest.fail(f"timed out waiting for {what}\n{output[-3000:]}")
 
 
 def snapshot():

@@ -30,6 +30,7 @@ from commitments.models import (
 )
 from commitments.services.outbox import event_fan_out
 from tests.embedded import embedded_environment, manage
+from tests.workers import empty_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -636,26 +637,20 @@ WORKER_BROKER = "redis://127.0.0.1:6379/14"  # this test's own Redis database, f
 
 @pytest.fixture
 def worker_broker():
-    import redis
-
-    client = redis.Redis.from_url(WORKER_BROKER)
-    client.flushdb()
-    yield WORKER_BROKER
-    client.flushdb()
-    client.close()
+    with empty_redis(WORKER_BROKER):
+        yield WORKER_BROKER
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_flag_jobs_events_reach_their_followers_through_a_real_worker(
     worker_broker, tmp_path, make_commitment, make_topic
 ):
-    import os
     import subprocess
     import sys
 
     from django.conf import settings
 
-    from .test_jobs_worker import start_worker, stop_worker, wait_until
+    from .workers import start_worker, stop_worker, wait_until, worker_environment
 
     topic = make_topic()
     followed = [make_commitment(made_on=D(2025, 1, 1)) for _ in range(3)]
@@ -665,17 +660,7 @@ def test_the_flag_jobs_events_reach_their_followers_through_a_real_worker(
     reader = Subscriber.objects.create(email="reader@example.org", key="k1")
     Subscription.objects.create(subscriber=reader, topic=topic, confirmed_at=timezone.now())
 
-    db = connection.settings_dict
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
-    env.update(
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}",
-        CONN_MAX_AGE="0",
-        CELERY_BROKER_URL=worker_broker,
-        VAR_DIR=str(tmp_path / "var"),
-        SITE_URL=SITE,
-        DJANGO_SETTINGS_MODULE="accountability.settings_test",
-    )
+    env = worker_environment(broker=worker_broker, var_dir=tmp_path / "var", SITE_URL=SITE)
     # The job runs in its own process and commits: its events' fan-out is queued then.
     out = subprocess.run(
         [sys.executable, "manage.py", "refresh_flags", "--today", "2026-01-01"],

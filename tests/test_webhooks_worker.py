@@ -17,22 +17,17 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
-from django.db import connection
 
 from commitments import services
 from commitments.models import OutboxEvent, WebhookDelivery
 
 from .webhooks import Receiver
+from .workers import ROOT, empty_redis, start_worker, stop_worker, wait_until, worker_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(settings.BASE_DIR)
-BIN = Path(sys.executable).parent
 BROKER = "redis://127.0.0.1:6379/12"  # this file's own Redis database, emptied per test
 #: How long a worker waits for an answer; a claim lasts 3 x this + 5 s (14 s here).
 TIMEOUT_SECONDS = 3
@@ -40,11 +35,8 @@ TIMEOUT_SECONDS = 3
 
 @pytest.fixture
 def broker():
-    client = redis.Redis.from_url(BROKER)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with empty_redis(BROKER) as client:
+        yield client
 
 
 @pytest.fixture
@@ -56,71 +48,20 @@ def receiver():
 
 @pytest.fixture
 def worker_env(tmp_path, broker):
-    db = connection.settings_dict
-
     def env(name="worker"):
-        values = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        values.update(
-            DATABASE_URL=(
-                f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-                f"/{db['NAME']}"
-            ),
-            CONN_MAX_AGE="0",
-            CELERY_BROKER_URL=BROKER,
-            VAR_DIR=str(tmp_path / name),
+        return worker_environment(
+            broker=BROKER,
+            var_dir=tmp_path / name,
             ARCHIVE_ON_CREATE="0",
             WEBHOOKS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS),
             WEBHOOKS_RETRY_SCHEDULE_SECONDS="1,1,1,1,1,1,1",
             WEBHOOKS_SWEEP_EVERY_SECONDS="1",
-            DJANGO_SETTINGS_MODULE="accountability.settings_test",
-            PATH=f"{BIN}:{os.environ.get('PATH', '')}",
         )
-        return values
 
     return env
 
 
-def start_worker(env, *, beat=False, concurrency=2):
-    """A worker; with ``beat``, the beat scheduler inside it (the webhook sweep every
-    second)."""
-    return subprocess.Popen(
-        [
-            str(BIN / "celery"), "--app", "accountability", "worker",
-            "--concurrency", str(concurrency), "--loglevel", "INFO",
-            "--without-gossip", "--without-mingle",
-            *(["--beat"] if beat else []),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: SIGKILL reaches every child
-    )
 
-
-def stop_worker(worker, sig=signal.SIGTERM):
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-    try:
-        output, _ = worker.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        output, _ = worker.communicate(timeout=10)
-    return output
-
-
-def wait_until(predicate, *, seconds=90, what="the worker", worker=None):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if worker is not None and worker.poll() is not None:
-            pytest.fail(f"the worker exited early:\n{worker.stdout.read()[-3000:]}")
-        time.sleep(0.1)
-    output = stop_worker(worker) if worker is not None else ""
-    pytest.fail(f"timed out waiting for {what}\n{output[-3000:]}")
 
 
 def record_events(env, commitment, count):
@@ -160,7 +101,7 @@ def test_an_event_recorded_is_fanned_out_and_delivered_once_by_the_worker(
 ):
     hook = services.webhook_endpoint_create(url=receiver.url())
     commitment = make_commitment()
-    worker = start_worker(worker_env())
+    worker = start_worker(worker_env(), concurrency=2)
     try:
         (event,) = record_events(worker_env(), commitment, 1)
         wait_until(
@@ -183,7 +124,7 @@ def test_an_endpoint_down_then_up_gets_the_event_exactly_once(
     hook = services.webhook_endpoint_create(url=receiver.url())
     commitment = make_commitment()
     receiver.answers = [500, 500]
-    worker = start_worker(worker_env(), beat=True)
+    worker = start_worker(worker_env(), beat=True, concurrency=2)
     try:
         (event,) = record_events(worker_env(), commitment, 1)
         wait_until(
@@ -228,7 +169,7 @@ def test_a_worker_killed_with_a_post_in_flight_loses_nothing_and_repeats_only_th
     assert claimed.sent_at is None and claimed.attempts == 0
     assert WebhookDelivery.objects.filter(sent_at__isnull=False).count() == 0
 
-    worker = start_worker(worker_env("second"), beat=True)
+    worker = start_worker(worker_env("second"), beat=True, concurrency=2)
     try:
         wait_until(
             lambda: WebhookDelivery.objects.filter(sent_at__isnull=True).count() == 0,
