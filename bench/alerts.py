@@ -392,15 +392,18 @@ def main() -> None:
         print(f"bare SMTP rate (A):        {a:7.0f} mails/s")
         print(f"services.alerts rate (B):  {b:7.0f} mails/s")
         print(f"ratio B / A:               {b / a:7.2f}")
-        print(f"B's time in the SMTP dialogue: {share:.0%}; per mail, SMTP "
+        print(f"B's time in send_messages (SMTP and MIME encoding): {share:.0%}; per mail, "
               f"{share / b * 1000:.2f} ms, the rest (claim, commit, render, sign) "
               f"{(1 - share) / b * 1000:.2f} ms")
         if args.senders > 1:
             median = statistics.median(parallel)
             print(f"{args.senders} senders at once (B):  {median:7.0f} mails/s")
+        # Limited by SMTP when we send near the server's own rate; the share of time inside
+        # send_messages also holds Django encoding the MIME message, so it is not the test.
         limit = (
-            "SMTP" if share >= 0.5
-            else "our code: per mail, the claim committed (a WAL flush) and the MIME message built"
+            "SMTP" if b / a >= 0.8
+            else "our code: per mail, the claim and its commit, and the MIME message built "
+            "(inside send_messages, counted in the SMTP share above)"
         )
         print(f"what limits delivery: {limit}")
     finally:

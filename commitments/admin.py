@@ -1383,11 +1383,11 @@ class DeliveryStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "pending":
-            return queryset.filter(sent_at__isnull=True, failed_at__isnull=True)
+            return queryset.pending()
         if self.value() == "delivered":
-            return queryset.filter(sent_at__isnull=False)
+            return queryset.delivered()
         if self.value() == "failed":
-            return queryset.filter(sent_at__isnull=True, failed_at__isnull=False)
+            return queryset.given_up()
         return queryset
 
 

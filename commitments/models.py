@@ -32,10 +32,12 @@ from .dates import DatePrecision, format_vague_date, start_of_period
 from .querysets import (
     NOT_FINAL,
     OPEN_FLAG,
+    PENDING_DELIVERY,
     PUBLISHED,
     ActorQuerySet,
     CheckQuerySet,
     CommitmentQuerySet,
+    DeliveryQuerySet,
     FlagQuerySet,
     IndicatorQuerySet,
     ObservationQuerySet,
@@ -1532,6 +1534,8 @@ class Alert(DeliveryMixin):
     )
     digest = models.BooleanField(_("in the daily digest"), default=False)
 
+    objects = DeliveryQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("email alert")
@@ -1545,7 +1549,7 @@ class Alert(DeliveryMixin):
             models.Index(
                 fields=["digest", "next_attempt_at"],
                 name="alert_pending",
-                condition=Q(sent_at__isnull=True, failed_at__isnull=True),
+                condition=PENDING_DELIVERY,
             ),
         ]
 
@@ -1598,6 +1602,8 @@ class WebhookDelivery(DeliveryMixin):
         related_name="deliveries",
     )
 
+    objects = DeliveryQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("webhook delivery")
@@ -1611,7 +1617,7 @@ class WebhookDelivery(DeliveryMixin):
             models.Index(
                 fields=["next_attempt_at"],
                 name="webhook_delivery_pending",
-                condition=Q(sent_at__isnull=True, failed_at__isnull=True),
+                condition=PENDING_DELIVERY,
             ),
         ]
 

@@ -43,6 +43,9 @@ NOT_FINAL = Q(NotIn(F("status"), list(FINAL_STATUSES)))
 #: A flag not yet resolved (the constraint "one open flag per commitment and reason" and
 #: the flag job's index use it too).
 OPEN_FLAG = Q(resolved_at__isnull=True)
+#: An email alert or webhook delivery not yet delivered nor given up (the partial indexes
+#: the senders read through use it too).
+PENDING_DELIVERY = Q(sent_at__isnull=True, failed_at__isnull=True)
 
 
 def _through(condition: Q, relation: str) -> Q:
@@ -309,3 +312,20 @@ class RevisionQuerySet(AppQuerySet):
         return self.filter(
             content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk
         )
+
+
+class DeliveryQuerySet(models.QuerySet):
+    """Email alerts and webhook deliveries by state: the one definition of each."""
+
+    def pending(self):
+        return self.filter(PENDING_DELIVERY)
+
+    def due(self, now):
+        """Pending, and their next attempt is not after ``now``."""
+        return self.pending().filter(next_attempt_at__lte=now)
+
+    def delivered(self):
+        return self.filter(sent_at__isnull=False)
+
+    def given_up(self):
+        return self.filter(sent_at__isnull=True, failed_at__isnull=False)

@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from .. import alert_links, queueing
 from ..models import Alert, OutboxEvent, Subscriber, WebhookDelivery
+from ..querysets import PENDING_DELIVERY
 from . import outbox
 
 logger = logging.getLogger(__name__)
@@ -239,7 +240,7 @@ SMTP_ERRORS = (smtplib.SMTPException, OSError, socket.timeout)
 
 
 def _due(now: datetime.datetime, *, digest: bool) -> Q:
-    return Q(digest=digest, sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=now)
+    return Q(PENDING_DELIVERY, digest=digest, next_attempt_at__lte=now)
 
 
 def _defer(alerts, error: str, now: datetime.datetime) -> int:
@@ -249,7 +250,7 @@ def _defer(alerts, error: str, now: datetime.datetime) -> int:
     in a few statements. A row another sender holds is waited for, then left if sent."""
     if not isinstance(alerts, QuerySet):
         alerts = Alert.objects.filter(pk__in=list(alerts))
-    pending = alerts.filter(sent_at__isnull=True, failed_at__isnull=True).order_by()
+    pending = alerts.pending().order_by()
     deferred = 0
     for attempts in sorted(set(pending.values_list("attempts", flat=True))):
         tries = attempts + 1
@@ -260,9 +261,11 @@ def _defer(alerts, error: str, now: datetime.datetime) -> int:
 
 
 def _fail(alert_ids, error: str, now: datetime.datetime) -> int:
-    return Alert.objects.filter(
-        pk__in=alert_ids, sent_at__isnull=True, failed_at__isnull=True
-    ).update(attempts=F("attempts") + 1, failed_at=now, last_error=error[:2000])
+    return (
+        Alert.objects.pending()
+        .filter(pk__in=alert_ids)
+        .update(attempts=F("attempts") + 1, failed_at=now, last_error=error[:2000])
+    )
 
 
 def _claim(alert_ids, now: datetime.datetime) -> list[int]:
@@ -273,7 +276,8 @@ def _claim(alert_ids, now: datetime.datetime) -> list[int]:
     LOCKED)``; several (a digest): the select, then the update."""
     pending = (
         Alert.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=alert_ids, sent_at__isnull=True, failed_at__isnull=True)
+        .pending()
+        .filter(pk__in=alert_ids)
         .order_by()
     )
     mark = {"sent_at": now, "attempts": F("attempts") + 1, "last_error": ""}
@@ -528,9 +532,7 @@ def outbox_sweep(*, now: datetime.datetime | None = None) -> SweepReport:
             fallback="the next sweep will",
         )
         report.queued.append("digests")
-    if WebhookDelivery.objects.filter(
-        sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=now
-    ).exists():
+    if WebhookDelivery.objects.due(now).exists():
         queueing.enqueue_now(
             queueing.DELIVER_WEBHOOKS,
             what="the delivery of webhooks",

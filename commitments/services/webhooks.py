@@ -468,12 +468,7 @@ def claim_seconds() -> float:
 
 
 def due_deliveries(now: datetime.datetime) -> QuerySet:
-    return WebhookDelivery.objects.filter(
-        sent_at__isnull=True,
-        failed_at__isnull=True,
-        next_attempt_at__lte=now,
-        endpoint__is_active=True,
-    )
+    return WebhookDelivery.objects.due(now).filter(endpoint__is_active=True)
 
 
 def _delivery_claim(now: datetime.datetime) -> WebhookDelivery | None:
