@@ -173,6 +173,40 @@ def refusal_pages(client, commitment) -> dict[str, str]:
     return {"403 (admin)": refused.content.decode(), "403 (CSRF)": csrf.content.decode()}
 
 
+def alert_pages(client, commitment) -> dict[str, str]:
+    """The pages of following by email, which no page links to: the follow form's answers
+    (accepted, refused), and the confirm, manage, unsubscribe and damaged-link pages an
+    email leads to."""
+    from commitments import alert_links
+    from commitments.models import Subscriber
+
+    def path(url: str) -> str:
+        return urlsplit(url).path
+
+    subject = f"commitment:{commitment.slug}"
+    answers = {
+        "subscribed": client.post(
+            "/alerts/subscribe/",
+            {"email": "html@newsroom.test", "frequency": "each", "subject": subject},
+        ),
+        "subscribe refused": client.post(
+            "/alerts/subscribe/",
+            {"email": "not an address", "frequency": "each", "subject": subject},
+        ),
+    }
+    subscriber = Subscriber.objects.get(email="html@newsroom.test")
+    answers["confirm"] = client.get(path(alert_links.confirm_url(subscriber)))
+    answers["manage"] = client.get(path(alert_links.manage_url(subscriber)))
+    unsubscribe = path(alert_links.unsubscribe_url(subscriber))
+    answers["unsubscribe"] = client.get(unsubscribe)
+    answers["unsubscribed"] = client.post(unsubscribe, {"List-Unsubscribe": "One-Click"})
+    answers["damaged link"] = client.get("/alerts/confirm/damaged/")
+    expected = {"subscribe refused": 400, "damaged link": 400}
+    for name, response in answers.items():
+        assert response.status_code == expected.get(name, 200), name
+    return {f"alerts: {name}": r.content.decode() for name, r in answers.items()}
+
+
 def test_every_public_page_is_valid_html(client, world, tmp_path):
     jar = vnu_jar()
     commitment = world
@@ -192,6 +226,7 @@ def test_every_public_page_is_valid_html(client, world, tmp_path):
     pages = crawl(client, start)
     assert set(start) <= set(pages), f"not HTML pages: {set(start) - set(pages)}"
     pages.update(refusal_pages(client, world))
+    pages.update(alert_pages(client, world))
 
     files = {}
     for number, (address, html) in enumerate(sorted(pages.items())):
