@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from .schemas import absolute_url
+
 CONFIRM, MANAGE, UNSUBSCRIBE = "confirm", "manage", "unsubscribe"
 _SALT = "commitments.alerts.{purpose}"
 
@@ -61,18 +63,18 @@ def read_token(purpose: str, token: str) -> LinkTarget:
     )
 
 
-def _absolute(name: str, token: str) -> str:
-    return settings.SITE_URL + reverse(f"commitments:{name}", kwargs={"token": token})
+def _link(name: str, token: str) -> str:
+    return absolute_url(reverse(f"commitments:{name}", kwargs={"token": token}))
 
 
 def confirm_url(subscriber) -> str:
-    return _absolute("alerts_confirm", make_token(CONFIRM, subscriber))
+    return _link("alerts_confirm", make_token(CONFIRM, subscriber))
 
 
 def manage_url(subscriber) -> str:
-    return _absolute("alerts_manage", make_token(MANAGE, subscriber))
+    return _link("alerts_manage", make_token(MANAGE, subscriber))
 
 
 def unsubscribe_url(subscriber, subscription=None) -> str:
     """One click stops everything this address follows, or only ``subscription``."""
-    return _absolute("alerts_unsubscribe", make_token(UNSUBSCRIBE, subscriber, subscription))
+    return _link("alerts_unsubscribe", make_token(UNSUBSCRIBE, subscriber, subscription))

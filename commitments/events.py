@@ -41,6 +41,7 @@ from .models import (
     StatusUpdate,
     Topic,
 )
+from .schemas import absolute_url
 from .sql import EmptyJSONArray, IsoTimestamp
 
 # --- Pieces -----------------------------------------------------------------------------
@@ -56,11 +57,6 @@ def in_site_language(builder):
             return builder(*args, **kwargs)
 
     return build
-
-
-def absolute(path: str) -> str:
-    """A path on this site as the full address readers use."""
-    return settings.SITE_URL + path
 
 
 def iso_timestamp(value: datetime.datetime | None) -> str | None:
@@ -99,7 +95,7 @@ def commitment_data(commitment: Commitment | None) -> dict | None:
     return {
         "slug": commitment.slug,
         "title": commitment.title,
-        "url": absolute(commitment.get_absolute_url()),
+        "url": absolute_url(commitment.get_absolute_url()),
         "status": commitment.status,
         "status_label": status_label(commitment.status),
     }
@@ -108,13 +104,13 @@ def commitment_data(commitment: Commitment | None) -> dict | None:
 def actor_data(actor: Actor | None) -> dict | None:
     if actor is None:
         return None
-    return {"slug": actor.slug, "name": actor.name, "url": absolute(actor.get_absolute_url())}
+    return {"slug": actor.slug, "name": actor.name, "url": absolute_url(actor.get_absolute_url())}
 
 
 def topic_data(topic: Topic | None) -> dict | None:
     if topic is None:
         return None
-    return {"slug": topic.slug, "name": topic.name, "url": absolute(topic.get_absolute_url())}
+    return {"slug": topic.slug, "name": topic.name, "url": absolute_url(topic.get_absolute_url())}
 
 
 def source_data(source: Source) -> dict:
@@ -181,7 +177,7 @@ def status_update_payload(
     return _payload(
         headline=status_update_headline(update, status_before=status_before),
         summary=update.description,
-        url=absolute(update.get_absolute_url()),
+        url=absolute_url(update.get_absolute_url()),
         occurred=_occurred(update.effective_on, update.effective_precision),
         commitment=commitment,
         sources=sources,
@@ -189,7 +185,7 @@ def status_update_payload(
             "id": update.pk,
             "status": update.status,
             "status_label": status_label(update.status),
-            "corrects_url": absolute(corrects.get_absolute_url()) if corrects else None,
+            "corrects_url": absolute_url(corrects.get_absolute_url()) if corrects else None,
             "correction_note": update.correction_note,
         },
     )
@@ -204,7 +200,7 @@ def flag_headline(reason: str, *, resolved: bool) -> str:
 
 def flag_url(commitment: Commitment) -> str:
     """Flags are shown at the top of the commitment's page, with no anchor of their own."""
-    return absolute(commitment.get_absolute_url())
+    return absolute_url(commitment.get_absolute_url())
 
 
 @in_site_language
@@ -237,7 +233,8 @@ def _text(value: str | None) -> Func:
 def _commitment_page(slug) -> Concat:
     """The absolute address of a commitment's page from its slug column."""
     marker = "slug-marker"
-    before, after = absolute(reverse("commitments:commitment_detail", args=[marker])).split(marker)
+    page = absolute_url(reverse("commitments:commitment_detail", args=[marker]))
+    before, after = page.split(marker)
     return Concat(_text(before), slug, _text(after), output_field=TextField())
 
 
@@ -307,9 +304,9 @@ def revision_payload(
     revised (its url that actor's or topic's page). ``changes`` are the fields as readers
     see them, before and after."""
     if commitment is not None:
-        url = absolute(revision.public_url(commitment))
+        url = absolute_url(revision.public_url(commitment))
     else:
-        url = absolute((actor or topic).get_absolute_url())
+        url = absolute_url((actor or topic).get_absolute_url())
     return _payload(
         headline=revision_headline(revision),
         summary=revision.reason,
@@ -346,7 +343,7 @@ def commitment_published_payload(commitment: Commitment, *, sources=()) -> dict:
     return _payload(
         headline="Commitment published",
         summary=commitment.summary,
-        url=absolute(commitment.get_absolute_url()),
+        url=absolute_url(commitment.get_absolute_url()),
         occurred=_occurred(commitment.made_on, commitment.made_precision),
         commitment=commitment,
         sources=sources,

@@ -1264,33 +1264,20 @@ def _subject_fields(*, indexed=True):
     actor, a topic, or (all three empty) everything public. ``indexed=False``: no plain
     index on the columns (the model declares partial ones where the column is set)."""
     return {
-        "commitment": models.ForeignKey(
-            "Commitment",
-            verbose_name=_("commitment"),
+        name: models.ForeignKey(
+            model,
+            verbose_name=label,
             null=True,
             blank=True,
             on_delete=models.CASCADE,
             related_name="+",
             db_index=indexed,
-        ),
-        "actor": models.ForeignKey(
-            "Actor",
-            verbose_name=_("actor"),
-            null=True,
-            blank=True,
-            on_delete=models.CASCADE,
-            related_name="+",
-            db_index=indexed,
-        ),
-        "topic": models.ForeignKey(
-            "Topic",
-            verbose_name=_("topic"),
-            null=True,
-            blank=True,
-            on_delete=models.CASCADE,
-            related_name="+",
-            db_index=indexed,
-        ),
+        )
+        for name, model, label in (
+            ("commitment", "Commitment", _("commitment")),
+            ("actor", "Actor", _("actor")),
+            ("topic", "Topic", _("topic")),
+        )
     }
 
 

@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString
 from . import safety
 from .dates import iso_vague_date
 from .models import Actor, Commitment
+from .schemas import absolute_url
 from .vocabulary import ActorRole
 
 #: What would let text end the ``<script>`` element or open a comment in it, written as
@@ -31,13 +32,9 @@ from .vocabulary import ActorRole
 _SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL + path
-
-
 def _actor(actor: Actor) -> dict:
     kind = "Person" if actor.kind == Actor.Kind.PERSON else "Organization"
-    data = {"@type": kind, "name": actor.name, "url": _absolute(actor.get_absolute_url())}
+    data = {"@type": kind, "name": actor.name, "url": absolute_url(actor.get_absolute_url())}
     if kind == "Person" and actor.role:
         data["jobTitle"] = actor.role
     return data
@@ -47,7 +44,7 @@ def commitment_claim_review(
     commitment: Commitment, *, last_changed: tuple[datetime.date, str] | None
 ) -> dict:
     """The ``ClaimReview`` of ``commitment`` as a dict ready for JSON."""
-    page_url = _absolute(commitment.get_absolute_url())
+    page_url = absolute_url(commitment.get_absolute_url())
     made = iso_vague_date(commitment.made_on, commitment.made_precision)
     claim = {
         "@type": "Claim",
