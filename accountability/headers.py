@@ -12,6 +12,8 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.middleware.gzip import GZipMiddleware
 
+from commitments.middleware import path_without_language
+
 ADMIN_PREFIX = "/admin/"
 # The embed card is the one page other sites may frame (X-Frame-Options is lifted there too).
 FRAMEABLE_VIEWS = {"commitments:commitment_embed"}
@@ -24,7 +26,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
         replace = dict(parts.replace or {})
-        if request.path_info.startswith(ADMIN_PREFIX):
+        if path_without_language(request.path_info).startswith(ADMIN_PREFIX):
             replace.setdefault("style-src", ["'self'", "'unsafe-inline'"])
         match = getattr(request, "resolver_match", None)
         if match is not None and match.view_name in FRAMEABLE_VIEWS:
@@ -56,7 +58,11 @@ class PublicGZipMiddleware(GZipMiddleware):
     those are compressed. Signed-in staff get their pages uncompressed."""
 
     def process_response(self, request, response):
-        if request.COOKIES or response.cookies or request.path_info.startswith(ADMIN_PREFIX):
+        if (
+            request.COOKIES
+            or response.cookies
+            or path_without_language(request.path_info).startswith(ADMIN_PREFIX)
+        ):
             return response
         if response.get("Content-Type", "").startswith("image/"):
             return response  # a PNG (the preview image) is compressed already

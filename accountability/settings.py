@@ -18,6 +18,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 
 class Env(environ.Env):
@@ -144,6 +145,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The language, from the address alone (/fr/...), before anything renders or keys a cache.
+    "commitments.middleware.UrlLanguageMiddleware",
     # Outermost: a request still waiting on the database past its deadline has its
     # connection cut (a frozen server), so it fails fast instead of hanging.
     "commitments.middleware.DatabaseDeadlineMiddleware",
@@ -191,6 +194,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "commitments.context_processors.site",
+                "commitments.context_processors.languages",
             ],
         },
     },
@@ -292,7 +296,14 @@ REQUIRE_2FA = env.bool("REQUIRE_2FA", not DEBUG)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Commitment tracker")
 
 # --- Internationalisation ---------------------------------------------------------------
+# English at the unprefixed addresses (today's links keep working), French under /fr/
+# (i18n_patterns, accountability/urls.py). The language comes from the address alone
+# (commitments.middleware.UrlLanguageMiddleware), never from Accept-Language or a cookie, so
+# a cached public page never varies on them. Catalogues: locale/ (templates) and
+# commitments/locale/ (the app's Python strings), compiled on install (make venv).
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", _("English")), ("fr", _("French"))]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "commitments" / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
@@ -448,7 +459,13 @@ ALERTS_REQUESTS_PER_CLIENT_PER_HOUR = env.int("ALERTS_REQUESTS_PER_CLIENT_PER_HO
 ALERTS_REFUSED_DOMAINS = env.list(
     "ALERTS_REFUSED_DOMAINS",
     default=[
-        "invalid", "localhost", "local", "example", "example.com", "example.net", "example.org",
+        "invalid",
+        "localhost",
+        "local",
+        "example",
+        "example.com",
+        "example.net",
+        "example.org",
     ],  # fmt: skip
 )
 # A confirmation email that could not be sent (SMTP down, the broker down when it was

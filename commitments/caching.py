@@ -51,7 +51,7 @@ from django.utils.cache import (
 from django.utils.http import http_date
 from django.utils.translation import get_language
 
-from .middleware import database_unavailable
+from .middleware import database_unavailable, path_without_language
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def per_version(key: str, compute):
     version = public_version()
     if version is None:
         return compute()
+    key = f"{key}:{get_language()}"  # names and labels are in the reader's language
     hit = _by_version.get(key)
     if hit is not None and hit[0] == version:
         return hit[1]
@@ -142,7 +143,7 @@ def lock_public_version() -> None:
 
 
 def is_public(request: HttpRequest) -> bool:
-    path = request.path_info
+    path = path_without_language(request.path_info)
     return (
         request.method in ("GET", "HEAD")
         and not path.startswith(PRIVATE_PREFIXES)
@@ -274,9 +275,7 @@ class PublicCacheMiddleware:
         last_modified = max(int(changed_at.timestamp()), midnight)
 
         if request.headers.get("If-None-Match", "").strip() != "*":
-            conditional = get_conditional_response(
-                request, etag=etag, last_modified=last_modified
-            )
+            conditional = get_conditional_response(request, etag=etag, last_modified=last_modified)
             if conditional is not None:
                 if conditional.status_code == 304:
                     public_headers(conditional, etag, last_modified)

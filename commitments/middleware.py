@@ -135,3 +135,41 @@ def database_unavailable(request, exception: Exception) -> HttpResponse:
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def path_without_language(path: str) -> str:
+    """``/fr/admin/`` -> ``/admin/``: the address as the default language writes it, for
+    rules that name a part of the site (the admin is private in every language)."""
+    from django.utils.translation import get_language_from_path
+
+    language = get_language_from_path(path)
+    if language and path.startswith(f"/{language}/"):
+        return path[len(language) + 1 :]
+    return path
+
+
+class UrlLanguageMiddleware:
+    """The language of every answer comes from its address alone: ``/fr/...`` is French,
+    anything else English (``LANGUAGE_CODE``). First in ``MIDDLEWARE``, so the page cache's
+    keys and ETags are made in the language the page is rendered in.
+
+    Django's ``LocaleMiddleware`` also reads Accept-Language and a cookie and then adds
+    ``Vary: Accept-Language``, which would split every cached public page by browser
+    settings; here the address decides, so the same address is always the same page and
+    readers choose with the language switch on every page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        language = translation.get_language_from_path(request.path_info) or (settings.LANGUAGE_CODE)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", language)
+            return response
+        finally:
+            translation.deactivate()

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .dates import DatePrecision, format_vague_date, start_of_period
+from .languages import BASE_LANGUAGE, language_code_validator
 from .querysets import (
     NOT_FINAL,
     OPEN_FLAG,
@@ -58,6 +59,29 @@ def precision_field(verbose_name):
         choices=DatePrecision,
         default=DatePrecision.DAY,
         help_text=_("How precisely the date is known. A month or a year is shown as such."),
+    )
+
+
+def french_of(field: models.Field) -> models.Field:
+    """The French version of a translated field (``languages.TRANSLATED_FIELDS``): the same
+    kind and length, optional, labelled "<label> (French)". Blank until an editor writes it;
+    readers then get the English, marked as such."""
+    _name, _path, _args, kwargs = field.deconstruct()
+    options = {key: kwargs[key] for key in ("max_length",) if key in kwargs}
+    return type(field)(
+        format_lazy(_("{field} (French)"), field=field.verbose_name), blank=True, **options
+    )
+
+
+def language_field(verbose_name, default: str = BASE_LANGUAGE, **options) -> models.CharField:
+    """The language a text was written or said in: a code such as en or fr."""
+    return models.CharField(
+        verbose_name,
+        max_length=10,
+        default=default,
+        validators=[language_code_validator],
+        help_text=_("The language it is written in: a code such as en or fr."),
+        **options,
     )
 
 
@@ -215,6 +239,7 @@ class Actor(models.Model):
         ORGANISATION = "organisation", _("Other organisation")
 
     name = models.CharField(_("name"), max_length=200)
+    name_fr = french_of(name)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     country = models.CharField(
@@ -229,6 +254,7 @@ class Actor(models.Model):
         blank=True,
         help_text=_("For a person: the post held, e.g. 'Prime Minister'. Say 'former' if so."),
     )
+    role_fr = french_of(role)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("part of"),
@@ -238,6 +264,7 @@ class Actor(models.Model):
         related_name="children",
     )
     description = models.TextField(_("description"), blank=True)
+    description_fr = french_of(description)
     #: What the public search reads of an actor: kept by PostgreSQL itself (a trigger,
     #: migration 0017) from the name and role; NULL on other databases.
     search_document = SearchVectorField(null=True, editable=False)
@@ -265,8 +292,10 @@ class Actor(models.Model):
 
 class Topic(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
+    name_fr = french_of(name)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
+    description_fr = french_of(description)
 
     objects = TopicQuerySet.as_manager()
 
@@ -319,7 +348,7 @@ class Source(VagueDateMixin, models.Model):
     )
     published_precision = precision_field("publication date precision")
     kind = models.CharField(_("kind"), max_length=30, choices=Kind, default=Kind.NEWS_REPORT)
-    language = models.CharField(_("language"), max_length=10, default="en")
+    language = language_field(_("language"))
     notes = models.TextField(
         _("notes"), blank=True, help_text=_("Anything a reader should know about this source.")
     )
@@ -446,12 +475,21 @@ class NullsLastIndex(models.Index):
 
 class Commitment(VagueDateMixin, models.Model):
     title = models.CharField(_("title"), max_length=300)
+    title_fr = french_of(title)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     summary = models.TextField(_("summary"), help_text=_("What was promised, in plain words."))
+    summary_fr = french_of(summary)
     original_wording = models.TextField(
         _("original wording"),
         blank=True,
         help_text=_("The promise as it was reported or said, quoted where the words are known."),
+    )
+    original_wording_language = language_field(_("language of the original wording"))
+    original_wording_translation_en = models.TextField(
+        _("our English translation of the original wording"), blank=True
+    )
+    original_wording_translation_fr = models.TextField(
+        _("our French translation of the original wording"), blank=True
     )
     #: What the public search reads: kept by PostgreSQL itself (a trigger, migration 0014)
     #: from the title, summary and original wording; NULL on other databases.
@@ -705,6 +743,9 @@ class Statement(TimelineStepMixin, VagueDateMixin, models.Model):
         PARAPHRASE = "paraphrase", _("Paraphrase")
 
     text = models.TextField(_("text"))
+    language = language_field(_("language"))
+    translation_en = models.TextField(_("our English translation"), blank=True)
+    translation_fr = models.TextField(_("our French translation"), blank=True)
     #: The text as the public search reads it (see ``Commitment.search_document``).
     search_document = SearchVectorField(null=True, editable=False)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.QUOTE)
@@ -725,6 +766,7 @@ class Statement(TimelineStepMixin, VagueDateMixin, models.Model):
             "linked to French maritime security'."
         ),
     )
+    speaker_description_fr = french_of(speaker_description)
     said_on = models.DateField(_("date said"), validators=date_range_validators(_("The date said")))
     said_precision = precision_field("date said precision")
     source = models.ForeignKey(
@@ -792,6 +834,7 @@ class StatusUpdate(TimelineStepMixin, VagueDateMixin, models.Model):
     )
     effective_precision = precision_field("date precision")
     description = models.TextField(_("what happened"))
+    description_fr = french_of(description)
     sources = models.ManyToManyField(
         Source, related_name="status_updates", verbose_name=_("sources")
     )
@@ -811,6 +854,7 @@ class StatusUpdate(TimelineStepMixin, VagueDateMixin, models.Model):
         blank=True,
         help_text=_("For a correction: what the earlier entry got wrong."),
     )
+    correction_note_fr = french_of(correction_note)
     # The one-time token of the form that logged it: the same form posted twice (a retry, a
     # double click) finds its update already recorded and records nothing more.
     idempotency_key = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
@@ -939,15 +983,19 @@ class Check(models.Model):
 
 class Indicator(models.Model):
     name = models.CharField(_("name"), max_length=200)
+    name_fr = french_of(name)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
+    description_fr = french_of(description)
     unit = models.CharField(_("unit"), max_length=50, help_text=_("e.g. 'people'."))
+    unit_fr = french_of(unit)
     comparison_label = models.CharField(
         _("comparison label"),
         max_length=200,
         blank=True,
         help_text=_("What the comparison value is, e.g. 'Whole of 2024'."),
     )
+    comparison_label_fr = french_of(comparison_label)
     comparison_value = FigureField(
         _("comparison value"),
         max_digits=14,
@@ -1004,6 +1052,7 @@ class Observation(TimelineStepMixin, VagueDateMixin, models.Model):
         Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="observations"
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    note_fr = french_of(note)
 
     objects = ObservationQuerySet.as_manager()
 
@@ -1162,6 +1211,7 @@ class Revision(models.Model):
     )
     kind = models.CharField(_("kind of change"), max_length=12, choices=Kind)
     reason = models.TextField(_("reason"))
+    reason_fr = french_of(reason)
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.PROPOSED)
     proposed_by = user_field()
     proposed_role = models.CharField(_("proposed by (role)"), max_length=30)
@@ -1387,6 +1437,9 @@ class Subscriber(models.Model):
     confirmation_sent_at = models.DateTimeField(
         _("confirmation last sent at"), null=True, blank=True
     )
+    language = models.CharField(
+        _("language of the emails"), max_length=10, choices=settings.LANGUAGES, default="en-gb"
+    )
 
     class Meta:
         ordering = ["email"]
@@ -1459,15 +1512,18 @@ class Subscription(SubjectMixin, models.Model):
         indexes = [
             # Fan-out: the confirmed followers of one thing.
             models.Index(
-                fields=["commitment"], name="subscription_commitment",
+                fields=["commitment"],
+                name="subscription_commitment",
                 condition=Q(confirmed_at__isnull=False),
             ),
             models.Index(
-                fields=["actor"], name="subscription_actor",
+                fields=["actor"],
+                name="subscription_actor",
                 condition=Q(confirmed_at__isnull=False),
             ),
             models.Index(
-                fields=["topic"], name="subscription_topic",
+                fields=["topic"],
+                name="subscription_topic",
                 condition=Q(confirmed_at__isnull=False),
             ),
         ]
@@ -1485,7 +1541,9 @@ class DeliveryMixin(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     sent_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     failed_at = models.DateTimeField(
-        _("given up at"), null=True, blank=True,
+        _("given up at"),
+        null=True,
+        blank=True,
         help_text=_("Set when delivery was abandoned: a permanent refusal, or retries ran out."),
     )
     last_error = models.TextField(_("last error"), blank=True)
@@ -1551,11 +1609,15 @@ class WebhookEndpoint(SubjectMixin, models.Model):
     url = models.URLField(_("URL"), max_length=500)
     description = models.CharField(_("description"), max_length=200, blank=True)
     event_types = models.JSONField(
-        _("event types"), default=list, blank=True,
+        _("event types"),
+        default=list,
+        blank=True,
         help_text=_("Leave empty for every type."),
     )
     secret = models.CharField(
-        _("signing secret"), max_length=100, editable=False,
+        _("signing secret"),
+        max_length=100,
+        editable=False,
         help_text=_("Standard Webhooks secret (whsec_…): give it to the receiving newsroom."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -1581,11 +1643,16 @@ class WebhookDelivery(DeliveryMixin):
 
     # Indexed by the unique pair (event, endpoint), which starts with it.
     event = models.ForeignKey(
-        OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE,
-        related_name="webhook_deliveries", db_index=False,
+        OutboxEvent,
+        verbose_name=_("event"),
+        on_delete=models.CASCADE,
+        related_name="webhook_deliveries",
+        db_index=False,
     )
     endpoint = models.ForeignKey(
-        WebhookEndpoint, verbose_name=_("endpoint"), on_delete=models.CASCADE,
+        WebhookEndpoint,
+        verbose_name=_("endpoint"),
+        on_delete=models.CASCADE,
         related_name="deliveries",
     )
 
@@ -1616,7 +1683,9 @@ class WebhookAttempt(models.Model):
     """One POST of a delivery: when, what came back, how long it took."""
 
     delivery = models.ForeignKey(
-        WebhookDelivery, verbose_name=_("delivery"), on_delete=models.CASCADE,
+        WebhookDelivery,
+        verbose_name=_("delivery"),
+        on_delete=models.CASCADE,
         related_name="attempt_log",
     )
     attempted_at = models.DateTimeField(_("attempted at"), default=timezone.now)

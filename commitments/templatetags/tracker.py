@@ -11,9 +11,11 @@ from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
-from .. import safety
+from .. import languages, safety
 from ..dates import iso_vague_date
 
 register = template.Library()
@@ -71,3 +73,83 @@ def number(value) -> str:
     if isinstance(value, Decimal):
         value = int(value) if value == value.to_integral_value() else value.normalize()
     return intcomma(value)
+
+
+# --- Two languages (issue 13; the rules are in ``languages``) ---------------------------
+
+
+@register.filter
+def tr(obj, field_name: str) -> languages.Translated:
+    """``{{ commitment|tr:"title" }}``: the field in the page's language, else in the other
+    one (plain text, escaped as usual: for attributes, titles, alt text). In the page's
+    body use ``tr_marked``, which says when it fell back."""
+    if obj is None:
+        return languages.Translated("", languages.content_language())
+    return languages.translated(obj, field_name)
+
+
+def _marked(value: languages.Translated) -> str:
+    if not value.fallback:
+        return conditional_escape(value)
+    return format_html(
+        '<span lang="{}">{}</span> <small class="untranslated">{}</small>',
+        value.language,
+        value,
+        _("(in %(language)s, not yet translated)")
+        % {"language": languages.language_name(value.language)},
+    )
+
+
+@register.filter
+def tr_marked(obj, field_name: str) -> str:
+    """``{{ commitment|tr_marked:"title" }}``: as ``tr``, and a text that fell back to the
+    other language is marked: wrapped in its own ``lang`` and followed by "(in English,
+    not yet translated)"."""
+    return _marked(tr(obj, field_name))
+
+
+@register.filter
+def in_language(code) -> str:
+    """``{{ source.language|in_language }}``: "(in French)" on an English page when the
+    source is French, and the reverse; "" when it is in the page's language."""
+    code = (code or "").lower()
+    if not code or code.split("-")[0] == languages.content_language():
+        return ""
+    return _("(in %(language)s)") % {"language": languages.language_name(code)}
+
+
+@register.simple_tag
+def quote(obj, field_name: str = "text") -> str:
+    """A quote in its own words and language, and beside it our translation into the
+    page's language when there is one, marked as ours. ``{% quote statement %}`` (``text``,
+    ``language``, ``translation_en``, ``translation_fr``) or ``{% quote commitment
+    "original_wording" %}`` (``original_wording_language``,
+    ``original_wording_translation_fr``, ...)."""
+    prefix = "" if field_name == "text" else f"{field_name}_"
+    original, ours = languages.original_and_translation(
+        getattr(obj, field_name, ""),
+        getattr(obj, f"{prefix}language", ""),
+        {
+            code: getattr(obj, f"{prefix}translation_{code}", "")
+            for code, _name in languages.CONTENT_LANGUAGES
+        },
+    )
+    own = original.language == languages.content_language()
+    html = format_html(
+        '<q lang="{}">{}</q>{}',
+        original.language,
+        original,
+        ""
+        if own
+        else format_html(
+            ' <small class="quote-language">{}</small>', in_language(original.language)
+        ),
+    )
+    if ours:
+        html += format_html(
+            ' <span class="our-translation" lang="{}">{} <q>{}</q></span>',
+            ours.language,
+            _("Our translation:"),
+            ours,
+        )
+    return html
