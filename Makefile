@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/accountability
 
-.PHONY: run test venv venv-dev lint bench bench-web bench-idle bench-alerts clean
+.PHONY: run test venv venv-dev messages lint bench bench-web bench-idle bench-alerts clean
 
 $(VENV)/.runtime: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,16 @@ $(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
-venv: $(VENV)/.runtime
-venv-dev: $(VENV)/.dev
+# The French catalogues (issue 13), compiled from the .po files in git (GNU gettext's
+# msgfmt, Debian's gettext package). A .po newer than its .mo is compiled again.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po commitments/locale/*/LC_MESSAGES/django.po accountability/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+%.mo: %.po
+	msgfmt --check-format -o $@ $<
+
+venv: $(VENV)/.runtime $(MO_FILES)
+venv-dev: $(VENV)/.dev $(MO_FILES)
+messages: $(MO_FILES)
 
 ## Serve the app at http://127.0.0.1:8000/ with a Celery worker and beat. Ctrl-C stops all.
 ## As production serves: granian, DEBUG off (DEBUG=1 to turn it on), a secret key made on
