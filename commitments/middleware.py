@@ -170,6 +170,18 @@ class UrlLanguageMiddleware:
         try:
             response = self.get_response(request)
             response.headers.setdefault("Content-Language", language)
+            if response.streaming and not response.is_async:
+                # A streamed body (an export) is written after this returns: in its language.
+                response.streaming_content = _in_language(language, response.streaming_content)
             return response
         finally:
+            # Nothing of this request's language stays on the thread for whatever runs next
+            # on it (a test, a task run eagerly).
             translation.deactivate()
+
+
+def _in_language(language: str, chunks):
+    from django.utils import translation
+
+    with translation.override(language):
+        yield from chunks
