@@ -69,7 +69,11 @@ def french_of(field: models.Field) -> models.Field:
     _name, _path, _args, kwargs = field.deconstruct()
     options = {key: kwargs[key] for key in ("max_length",) if key in kwargs}
     return type(field)(
-        format_lazy(_("{field} (French)"), field=field.verbose_name), blank=True, **options
+        format_lazy(_("{field} (French)"), field=field.verbose_name),
+        blank=True,
+        default="",
+        db_default="",  # rows written by SQL (jobs, benchmarks) need not name it
+        **options,
     )
 
 
@@ -79,6 +83,7 @@ def language_field(verbose_name, default: str = BASE_LANGUAGE, **options) -> mod
         verbose_name,
         max_length=10,
         default=default,
+        db_default=default,
         validators=[language_code_validator],
         help_text=_("The language it is written in: a code such as en or fr."),
         **options,
@@ -486,10 +491,10 @@ class Commitment(VagueDateMixin, models.Model):
     )
     original_wording_language = language_field(_("language of the original wording"))
     original_wording_translation_en = models.TextField(
-        _("our English translation of the original wording"), blank=True
+        _("our English translation of the original wording"), blank=True, default="", db_default=""
     )
     original_wording_translation_fr = models.TextField(
-        _("our French translation of the original wording"), blank=True
+        _("our French translation of the original wording"), blank=True, default="", db_default=""
     )
     #: What the public search reads: kept by PostgreSQL itself (a trigger, migration 0014)
     #: from the title, summary and original wording; NULL on other databases.
@@ -744,8 +749,12 @@ class Statement(TimelineStepMixin, VagueDateMixin, models.Model):
 
     text = models.TextField(_("text"))
     language = language_field(_("language"))
-    translation_en = models.TextField(_("our English translation"), blank=True)
-    translation_fr = models.TextField(_("our French translation"), blank=True)
+    translation_en = models.TextField(
+        _("our English translation"), blank=True, default="", db_default=""
+    )
+    translation_fr = models.TextField(
+        _("our French translation"), blank=True, default="", db_default=""
+    )
     #: The text as the public search reads it (see ``Commitment.search_document``).
     search_document = SearchVectorField(null=True, editable=False)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.QUOTE)
@@ -1438,7 +1447,11 @@ class Subscriber(models.Model):
         _("confirmation last sent at"), null=True, blank=True
     )
     language = models.CharField(
-        _("language of the emails"), max_length=10, choices=settings.LANGUAGES, default="en-gb"
+        _("language of the emails"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en-gb",
+        db_default="en-gb",
     )
 
     class Meta:
