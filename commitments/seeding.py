@@ -203,8 +203,8 @@ def _language_problems(model, item: dict) -> list[str]:
     for key in item:
         if re.search(rf"_({codes})$", str(key)) and key not in allowed:
             problems.append(
-                f"`{key}` is not a translated field of a {model._meta.verbose_name} "
-                f"(those are: {', '.join(allowed) or 'none'})"
+                f"`{key}` is not a translated field of {model._meta.verbose_name_plural} "
+                f"(theirs are: {', '.join(allowed) or 'none'})"
             )
     for key, english in allowed.items():
         value = item.get(key)
@@ -261,16 +261,17 @@ def validate_seed_data(data: dict, path: Path | str = "seed file") -> None:
     source or gives no sentence; or a bad language code or translated field (see the
     module's docstring). Every problem is listed, each naming its record and field."""
     source_keys = {item.get("key") for item in data.get("sources") or []}
+    sections = []
     problems = [
         f"{name}: {problem}"
         for name, item in _records(data)
         for problem in _basis_problems(item.get("basis"), source_keys)
     ]
     if problems:
-        raise SeedError(
-            f"{path}: every seed record needs a basis (a list of entries, each with "
-            "`source:` a source key and `text:` the article's sentence(s) it rests on, "
-            "copied verbatim).\n  " + "\n  ".join(problems)
+        sections.append(
+            "every seed record needs a basis (a list of entries, each with `source:` a "
+            "source key and `text:` the article's sentence(s) it rests on, copied "
+            "verbatim).\n  " + "\n  ".join(problems)
         )
     problems = [
         f"{name}: {problem}"
@@ -278,10 +279,12 @@ def validate_seed_data(data: dict, path: Path | str = "seed file") -> None:
         for problem in _language_problems(model, item)
     ]
     if problems:
-        raise SeedError(
-            f"{path}: languages and translations (a French field is named like its English "
-            "one with _fr; a language is a code such as en or fr).\n  " + "\n  ".join(problems)
+        sections.append(
+            "languages and translations (a French field is named like its English one, "
+            "with _fr; a language is a code such as en or fr).\n  " + "\n  ".join(problems)
         )
+    if sections:
+        raise SeedError(f"{path}: " + f"\n{path}: ".join(sections))
 
 
 def _date(value) -> datetime.date | None:

@@ -286,6 +286,7 @@ def test_a_bad_language_code_is_refused_naming_record_and_field(tmp_path):
     data["statements"][0]["language"] = "English"
     data["commitments"][1]["original_wording_language"] = "fr_FR"
     data["sources"][1]["language"] = "EN"
+    del data["topics"][0]["basis"]  # listed with the rest, not instead
     path = write(tmp_path, data)
     with pytest.raises(SeedError) as refused:
         load_seed_file(path)
@@ -299,6 +300,7 @@ def test_a_bad_language_code_is_refused_naming_record_and_field(tmp_path):
         "language code" in message
     )
     assert "source 'gb-news': `language: 'EN'` is not a language code" in message
+    assert "topic 'channel-crossings': has no basis" in message
     assert not Topic.objects.exists() and not Source.objects.exists()  # nothing stored
 
     with pytest.raises(CommandError, match=r"`language: 'English'` is not a language code"):
@@ -320,8 +322,9 @@ def test_a_bad_translated_field_is_refused_naming_record_and_field(tmp_path):
     message = str(refused.value)
     for expected in [
         "commitment 'french-maritime-doctrine-shallow-waters': `titel_fr` is not a "
-        "translated field of a commitment",
-        "topic 'channel-crossings': `name_en` is not a translated field of a topic",
+        "translated field of commitments (theirs are: title_fr, summary_fr, "
+        "original_wording_translation_en, original_wording_translation_fr)",
+        "topic 'channel-crossings': `name_en` is not a translated field of topics",
         "actor 'uk-government': `role_fr` translates `role`, which it does not have",
         "actor 'french-government': `name_fr` is 201 characters long, at most 200",
         "statement 1 (\"It's just a political stunt. It's much blah-blah\"): `translation_en` "
