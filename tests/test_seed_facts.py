@@ -297,6 +297,9 @@ def test_an_edited_quote_basis_or_date_is_caught(filename, data):
     def sources_for_one(d):
         d["statements"][quote]["speaker_description"] = "Sources in French maritime security"
 
+    def quote_in_french(d):  # double quotes mark the article's words in French fields too
+        d["commitments"][0]["summary_fr"] += ' C’était "un triomphe".'
+
     for change in (
         edit_quote,
         join_quote,
@@ -305,5 +308,6 @@ def test_an_edited_quote_basis_or_date_is_caught(filename, data):
         day_date,
         quote_in_summary,
         sources_for_one,
+        quote_in_french,
     ):
         assert problems_after(change), change.__name__

@@ -1,4 +1,6 @@
-"""``python manage.py load_seeds``: load the seed data in ``seeds/`` (idempotent).
+"""``python manage.py load_seeds``: load the seed data in ``seeds/`` (idempotent): create
+what is missing; on records that exist, fill translated fields (the French) that are still
+blank, never one that has text.
 
 Owns the command line only; what is created and how is ``seeding.py``'s.
 """
@@ -11,7 +13,10 @@ from commitments.seeding import SEEDS_DIR, SeedError, load_seeds
 
 
 class Command(BaseCommand):
-    help = "Load the seed data in seeds/: creates what is missing; a second run changes nothing."
+    help = (
+        "Load the seed data in seeds/: creates what is missing and fills French still blank "
+        "on what exists (never overwrites it); a second run changes nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--directory", type=Path, default=SEEDS_DIR)
