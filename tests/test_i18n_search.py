@@ -513,3 +513,38 @@ def test_the_migration_reverses(make_commitment, make_actor):
     assert "'littor'" not in english and "'nous'" not in english
     assert found("préfecture") == found("littoral") == {commitment.slug}
     assert "'minister'" in Actor.objects.get(name="Home Office").search_document_fr
+
+
+def test_sqlite_fallback_searches_the_french_fields(tmp_path):
+    """The embedded default (no DATABASE_URL): plain containment, in the French fields too
+    (accents are not folded there: "préfecture" finds only "préfecture")."""
+    from tests.embedded import embedded_environment, manage
+
+    env = embedded_environment(tmp_path / "var")
+    manage(env, "migrate", "--noinput", "-v0")
+    script = """
+import datetime
+from django.db import connection
+from commitments import selectors as s
+from commitments.models import Actor, ActorRole, Commitment, CommitmentActor, Source, Statement
+def make(slug, **kw):
+    return Commitment.objects.create(slug=slug, summary="s", made_on=datetime.date(2025, 7, 1),
+        is_published=True, **kw)
+make("titled", title="Maritime prefecture", title_fr="Préfecture maritime")
+said = make("said", title="Said")
+source = Source.objects.create(title="t", outlet="o", url="https://e.example/1")
+st = Statement.objects.create(text="We will stop them.",
+    translation_fr="Nous arrêterons les passeurs.", speaker_description="x",
+    said_on=datetime.date(2025, 7, 1), source=source)
+st.commitments.add(said)
+by = make("by-actor", title="By actor")
+actor = Actor.objects.create(name="Interior Ministry", name_fr="ministère de l'Intérieur",
+    slug="interior", kind="ministry")
+CommitmentActor.objects.create(commitment=by, actor=actor, role=ActorRole.MADE_BY)
+def found(q):
+    return sorted(s.search_commitments(s.public_commitments(), q).values_list("slug", flat=True))
+print(connection.vendor, found("préfecture"), found("passeurs"), found("ministère"),
+    found("prefecture"))
+"""
+    out = manage(env, "shell", "--no-imports", "-c", script).strip()
+    assert out == "sqlite ['titled'] ['said'] ['by-actor'] ['titled']"
