@@ -238,7 +238,7 @@ class SearchMatch:
 def _in_language(field: str, language: str) -> Q:
     """Rows whose ``field`` (a language code) puts their own words in ``language``'s
     document (``search_document_language``), as the trigger decides."""
-    french = Q(**{field: "fr"}) | Q(**{f"{field}__startswith": "fr-"})
+    french = Q(**{f"{field}__iexact": "fr"}) | Q(**{f"{field}__istartswith": "fr-"})
     return french if language == "fr" else ~french
 
 

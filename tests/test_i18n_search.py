@@ -229,6 +229,10 @@ def test_stored_documents_are_each_languages_fields_kept_on_every_write(
     assert selectors.search_fields("Source", "en", "fr") == ()
     assert "original_wording" not in selectors.search_fields("Commitment", "en", "fr")
     assert "original_wording" in selectors.search_fields("Commitment", "fr", "fr-ca")
+    # A code in capitals (past the validator: a bulk write) goes the same way.
+    Statement.objects.filter(pk=statement.pk).update(language="FR-CA")
+    assert in_document(Statement, statement.pk, "fr", "agir")
+    assert not in_document(Statement, statement.pk, "en", "agir")
     assert "bac" in Commitment.objects.get(pk=english.pk).search_document_fr
 
 

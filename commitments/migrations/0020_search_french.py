@@ -36,8 +36,8 @@ FR = "french_unaccent"
 
 def _in_french(column: str) -> str:
     """SQL: the language code in ``NEW.<column>`` is French (``fr``, or ``fr-ca`` and the like;
-    the codes are validated lower case); false, never NULL, for any other."""
-    return f"split_part(COALESCE(NEW.{column}, ''), '-', 1) = 'fr'"
+    whatever the case); false, never NULL, for any other."""
+    return f"split_part(lower(COALESCE(NEW.{column}, '')), '-', 1) = 'fr'"
 
 
 def _words(*pieces: str) -> str:
