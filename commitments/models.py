@@ -271,8 +271,11 @@ class Actor(models.Model):
     description = models.TextField(_("description"), blank=True)
     description_fr = french_of(description)
     #: What the public search reads of an actor: kept by PostgreSQL itself (a trigger,
-    #: migration 0017) from the name and role; NULL on other databases.
+    #: migrations 0017 and 0020) from the name and role, the English in
+    #: ``search_document`` and the French in ``search_document_fr``; NULL on other
+    #: databases.
     search_document = SearchVectorField(null=True, editable=False)
+    search_document_fr = SearchVectorField(null=True, editable=False)
 
     objects = ActorQuerySet.as_manager()
 
@@ -376,14 +379,18 @@ class Source(VagueDateMixin, models.Model):
     consecutive_failures = models.PositiveSmallIntegerField(_("failed checks in a row"), default=0)
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
     #: What the public search reads of a source: kept by PostgreSQL itself (a trigger,
-    #: migration 0017) from the outlet, title and author; NULL on other databases.
+    #: migrations 0017 and 0020) from the outlet, title and author, in the document of the
+    #: source's language (French in ``search_document_fr``, any other in
+    #: ``search_document``); NULL on other databases.
     search_document = SearchVectorField(null=True, editable=False)
+    search_document_fr = SearchVectorField(null=True, editable=False)
 
     # Editors' changes are history; what the background jobs keep (link health, archive)
     # and the search document (derived) are not.
     history = HistoricalRecords(
         excluded_fields=[
             "search_document",
+            "search_document_fr",
             "archive_url",
             "archived_at",
             "archive_requested_at",
@@ -496,9 +503,13 @@ class Commitment(VagueDateMixin, models.Model):
     original_wording_translation_fr = models.TextField(
         _("our French translation of the original wording"), blank=True, default="", db_default=""
     )
-    #: What the public search reads: kept by PostgreSQL itself (a trigger, migration 0014)
-    #: from the title, summary and original wording; NULL on other databases.
+    #: What the public search reads: kept by PostgreSQL itself (a trigger, migrations 0014,
+    #: 0017 and 0020), the English words in ``search_document`` (title, summary, our English
+    #: translation of the original wording) and the French in ``search_document_fr``
+    #: (``title_fr``, ``summary_fr``, our French translation), the original wording in its
+    #: own language's; NULL on other databases.
     search_document = SearchVectorField(null=True, editable=False)
+    search_document_fr = SearchVectorField(null=True, editable=False)
     actors = models.ManyToManyField(
         Actor, through="CommitmentActor", related_name="commitments", verbose_name=_("actors")
     )
@@ -571,7 +582,13 @@ class Commitment(VagueDateMixin, models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(
-        excluded_fields=["status", "status_since", "status_since_precision", "search_document"]
+        excluded_fields=[
+            "status",
+            "status_since",
+            "status_since_precision",
+            "search_document",
+            "search_document_fr",
+        ]
     )
     objects = CommitmentQuerySet.as_manager()
 
@@ -755,8 +772,10 @@ class Statement(TimelineStepMixin, VagueDateMixin, models.Model):
     translation_fr = models.TextField(
         _("our French translation"), blank=True, default="", db_default=""
     )
-    #: The text as the public search reads it (see ``Commitment.search_document``).
+    #: The text as the public search reads it (see ``Commitment.search_document``): the
+    #: text in its own language's document, each of our translations in its own.
     search_document = SearchVectorField(null=True, editable=False)
+    search_document_fr = SearchVectorField(null=True, editable=False)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.QUOTE)
     speaker = models.ForeignKey(
         Actor,
@@ -786,7 +805,9 @@ class Statement(TimelineStepMixin, VagueDateMixin, models.Model):
     )
     created_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[commitments], excluded_fields=["search_document"])
+    history = HistoricalRecords(
+        m2m_fields=[commitments], excluded_fields=["search_document", "search_document_fr"]
+    )
     objects = StatementQuerySet.as_manager()
 
     vague_dates = (("said_on", "said_precision"),)

@@ -25,6 +25,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -64,16 +65,63 @@ SEARCH_MAX_LENGTH = 200
 #: Timeline events per page ("Load earlier events" fetches the next page).
 TIMELINE_PAGE_SIZE = 20
 
-# The full-text documents: PostgreSQL keeps each row's in ``search_document`` (a trigger,
-# migrations 0014 and 0017): a commitment's title, summary and original wording, a
-# statement's text, an actor's name and role, a source's outlet, title and author, each
-# with a GIN index. The configuration unaccents words before stemming them, so "Gerald"
-# finds "Gérald". Elsewhere (SQLite) the search falls back to containment.
+# The full-text documents: PostgreSQL keeps each row's English words in ``search_document``
+# (``english_unaccent``) and its French words in ``search_document_fr``
+# (``french_unaccent``), each with a GIN index, both kept by a trigger (migrations 0014,
+# 0017 and 0020): a commitment's title, summary and original wording, a statement's text,
+# an actor's name and role, a source's outlet, title and author. Words said or written in
+# one language (an original wording, a statement's text, a source) go in that language's
+# document only, our translations of them in theirs. Both configurations unaccent words
+# before stemming them, so "Gerald" finds "Gérald" and "prefecture" finds "préfecture".
+# A search matches a row when either document matches the query parsed by its own
+# configuration. Elsewhere (SQLite) the search falls back to containment in every field.
+#: The English document's configuration (``search_document``).
 SEARCH_CONFIG = "english_unaccent"
-COMMITMENT_SEARCH_FIELDS = ("title", "summary", "original_wording")
-STATEMENT_SEARCH_FIELDS = ("text",)
-ACTOR_SEARCH_FIELDS = ("name", "role")
-SOURCE_SEARCH_FIELDS = ("outlet", "title", "author")
+#: Each content language's configuration and the column holding its document.
+SEARCH_CONFIGS = {"en": SEARCH_CONFIG, "fr": "french_unaccent"}
+SEARCH_DOCUMENTS = {"en": "search_document", "fr": "search_document_fr"}
+#: What each language's document of a model holds, in order, for a record whose own words
+#: are in that language; ``SEARCH_ORIGINAL_FIELDS`` are those own words, which go in the
+#: document of the record's language only (the second item names the field saying which).
+SEARCH_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Commitment": {
+        "en": ("title", "summary", "original_wording", "original_wording_translation_en"),
+        "fr": ("title_fr", "summary_fr", "original_wording", "original_wording_translation_fr"),
+    },
+    "Statement": {"en": ("text", "translation_en"), "fr": ("text", "translation_fr")},
+    "Actor": {"en": ("name", "role"), "fr": ("name_fr", "role_fr")},
+    "Source": {"en": ("outlet", "title", "author"), "fr": ("outlet", "title", "author")},
+}
+SEARCH_ORIGINAL_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "Commitment": (("original_wording",), "original_wording_language"),
+    "Statement": (("text",), "language"),
+    "Source": (("outlet", "title", "author"), "language"),
+}
+
+
+def search_fields(model: str, language: str, record_language: str = "en") -> tuple[str, ...]:
+    """The fields of ``language``'s search document of a ``model`` record whose own words
+    are in ``record_language``, in the trigger's order (migration 0020)."""
+    own, _language_field = SEARCH_ORIGINAL_FIELDS.get(model, ((), ""))
+    same = search_document_language(record_language) == language
+    return tuple(f for f in SEARCH_FIELDS[model][language] if same or f not in own)
+
+
+def search_document_language(code: str | None) -> str:
+    """The document a record's own words in language ``code`` go in: French ones in the
+    French document, every other language's in the English one (migration 0020 says why)."""
+    return "fr" if (code or "").lower().split("-")[0] == "fr" else "en"
+
+
+def _all_search_fields(model: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f for fields in SEARCH_FIELDS[model].values() for f in fields))
+
+
+#: Every field a model's search reads, in either language (the SQLite fallback's).
+COMMITMENT_SEARCH_FIELDS = _all_search_fields("Commitment")
+STATEMENT_SEARCH_FIELDS = _all_search_fields("Statement")
+ACTOR_SEARCH_FIELDS = _all_search_fields("Actor")
+SOURCE_SEARCH_FIELDS = _all_search_fields("Source")
 
 
 def clean_search_text(value: str | None) -> str:
@@ -83,29 +131,44 @@ def clean_search_text(value: str | None) -> str:
     return text[:SEARCH_MAX_LENGTH]
 
 
-def _search_query(text: str):
+def _search_query(text: str, language: str = "en"):
+    """``text`` parsed (``websearch_to_tsquery``) by ``language``'s configuration."""
     from django.contrib.postgres.search import SearchQuery
 
-    return SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+    return SearchQuery(text, config=SEARCH_CONFIGS[language], search_type="websearch")
 
 
-def _matching_commitment_ids(query) -> QuerySet:
-    """The ids of commitments ``query`` matches, through any of the documents: their own,
-    a statement about them (its text, its speaker or its source), an actor with a role on
-    them, the source where they were made, a source one of their steps cites. One
-    ``UNION ALL`` of id sets, each found through a GIN index (an OR of ``IN`` subqueries
-    would be checked row by row in a sequential scan); ids may repeat, ``IN`` ignores it."""
+def _document_matches(text: str, prefix: str = "", languages=None) -> Q:
+    """Rows (through ``prefix``, a relation such as ``"speaker__"``) whose document in any
+    of ``languages`` (all by default) matches ``text`` parsed by that language's own
+    configuration: an ``OR`` of one ``@@`` per GIN-indexed column."""
+    return reduce(
+        operator.or_,
+        (
+            Q(**{f"{prefix}{SEARCH_DOCUMENTS[language]}": _search_query(text, language)})
+            for language in (languages or SEARCH_CONFIGS)
+        ),
+    )
+
+
+def _matching_commitment_ids(text: str) -> QuerySet:
+    """The ids of commitments ``text`` matches, in either language, through any of the
+    documents: their own, a statement about them (its text, its speaker or its source), an
+    actor with a role on them, the source where they were made, a source one of their steps
+    cites. One ``UNION ALL`` of id sets, each found through the GIN indexes of its table's
+    two documents (a ``BitmapOr``; an OR of ``IN`` subqueries would be checked row by row
+    in a sequential scan); ids may repeat, ``IN`` ignores it."""
     statements = Statement.objects.filter(commitments__isnull=False).order_by()
     arms = [
-        Commitment.objects.filter(search_document=query).order_by().values("pk"),
-        statements.filter(search_document=query).values("commitments"),
-        statements.filter(speaker__search_document=query).values("commitments"),
-        statements.filter(source__search_document=query).values("commitments"),
-        CommitmentActor.objects.filter(actor__search_document=query)
+        Commitment.objects.filter(_document_matches(text)).order_by().values("pk"),
+        statements.filter(_document_matches(text)).values("commitments"),
+        statements.filter(_document_matches(text, "speaker__")).values("commitments"),
+        statements.filter(_document_matches(text, "source__")).values("commitments"),
+        CommitmentActor.objects.filter(_document_matches(text, "actor__"))
         .order_by()
         .values("commitment_id"),
-        Commitment.objects.filter(made_in__search_document=query).order_by().values("pk"),
-        StatusUpdate.sources.through.objects.filter(source__search_document=query)
+        Commitment.objects.filter(_document_matches(text, "made_in__")).order_by().values("pk"),
+        StatusUpdate.sources.through.objects.filter(_document_matches(text, "source__"))
         .order_by()
         .values("statusupdate__commitment_id"),
     ]
@@ -114,17 +177,19 @@ def _matching_commitment_ids(query) -> QuerySet:
 
 def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Commitment]:
     """Commitments whose title, summary, original wording or statements match ``text``, or
-    whose actors (name, role) or sources (outlet, title, author) do.
+    whose actors (name, role) or sources (outlet, title, author) do, in English or French.
 
     PostgreSQL: full-text search (``websearch_to_tsquery``, so quotes and ``-word`` work
-    and odd input is never a syntax error) on the GIN-indexed documents, accents ignored.
-    Elsewhere (SQLite, the embedded default): case-insensitive containment of the words.
+    and odd input is never a syntax error) on the GIN-indexed documents of both languages,
+    each parsed by its own configuration, accents ignored.
+    Elsewhere (SQLite, the embedded default): case-insensitive containment of the words in
+    the fields of both languages.
     """
     text = clean_search_text(text)
     if not text:
         return queryset
     if connection.vendor == "postgresql":
-        return queryset.filter(pk__in=_matching_commitment_ids(_search_query(text)))
+        return queryset.filter(pk__in=_matching_commitment_ids(text))
     words = [word.strip('"') for word in text.split()]
     for word in [word for word in words if word][:10]:
         word_matches = Q()
@@ -138,7 +203,7 @@ def search_commitments(queryset: QuerySet[Commitment], text: str) -> QuerySet[Co
 
         word_matches |= any_of("made_in__", SOURCE_SEARCH_FIELDS)
         statements = Statement.objects.filter(
-            Q(text__icontains=word)
+            any_of("", STATEMENT_SEARCH_FIELDS)
             | any_of("speaker__", ACTOR_SEARCH_FIELDS)
             | any_of("source__", SOURCE_SEARCH_FIELDS),
             commitments=OuterRef("pk"),
@@ -161,7 +226,8 @@ class SearchMatch:
     ``HIGHLIGHT_START``/``HIGHLIGHT_STOP`` around the words; escape it, then mark):
     ``text`` in its own words (title, summary, original wording), ``said`` a statement
     about it, ``actor`` an actor's name (and role), ``source`` a source's outlet and
-    title. Empty when the match is not there."""
+    title. Empty when the match is not there. Each is in the language its match is in,
+    the page's language first when both match."""
 
     text: str = ""
     said: str = ""
@@ -169,53 +235,158 @@ class SearchMatch:
     source: str = ""
 
 
+def _in_language(field: str, language: str) -> Q:
+    """Rows whose ``field`` (a language code) puts their own words in ``language``'s
+    document (``search_document_language``), as the trigger decides."""
+    french = Q(**{f"{field}__iexact": "fr"}) | Q(**{f"{field}__istartswith": "fr-"})
+    return french if language == "fr" else ~french
+
+
+class _JoinWords(Func):
+    """SQL ``CONCAT_WS``: the non-NULL texts after the first argument, joined by it."""
+
+    function = "CONCAT_WS"
+    output_field = CharField()
+
+
+def _words(*fields, separator: str = " "):
+    """The non-empty ones of ``fields`` (names or expressions) joined by ``separator``;
+    NULL when all are empty."""
+    from django.db.models.functions import NullIf
+
+    return NullIf(
+        _JoinWords(Value(separator), *(NullIf(field, Value("")) for field in fields)),
+        Value(""),
+    )
+
+
+def _said_in(language: str, original_field: str, language_field: str):
+    """A record's own words (``original_field``) when they are in ``language``, else NULL."""
+    return Case(
+        When(_in_language(language_field, language), then=original_field),
+        default=Value(None),
+        output_field=CharField(),
+    )
+
+
+def _own_words(language: str):
+    """A commitment's words in ``language``'s document: "title — summary original wording
+    translation", the original wording only when it was said in ``language``."""
+    from .languages import field_name
+
+    return _words(
+        field_name("title", language),
+        _words(
+            field_name("summary", language),
+            _said_in(language, "original_wording", "original_wording_language"),
+            f"original_wording_translation_{language}",
+        ),
+        separator=" — ",
+    )
+
+
+def _statement_words(language: str):
+    """A statement's words in ``language``'s document: its text when said in ``language``,
+    and our translation into it."""
+    return _words(_said_in(language, "text", "language"), f"translation_{language}")
+
+
+def _actor_words(language: str):
+    """ "Name, role" in ``language``: the French name falls back to the name (most names
+    are the same in both), the role is the language's own."""
+    from django.db.models.functions import NullIf
+
+    from .languages import field_name
+
+    role = field_name("role", language)
+    return Concat(
+        Coalesce(NullIf(field_name("name", language), Value("")), "name"),
+        Case(When(**{role: ""}, then=Value("")), default=Concat(Value(", "), role)),
+        output_field=CharField(),
+    )
+
+
+def _source_words(language: str):
+    return Concat("outlet", Value(" - "), "title", output_field=CharField())
+
+
 def search_matches(commitments, text: str) -> dict[int, SearchMatch]:
     """Where ``text`` matched each of ``commitments`` (a page of results), by id: one query
     for the whole page, whatever its size, and ``ts_headline`` computed only for these
-    rows (it reads the text again, so never for every match). PostgreSQL only: elsewhere
+    rows (it reads the text again, so never for every match). Each highlight is in the
+    language of the document that matched, with that language's configuration and words
+    (the French title, our French translation of a quote), the page's language
+    (``translation.get_language()``) first when both did. PostgreSQL only: elsewhere
     (SQLite) nothing is highlighted."""
     from django.contrib.postgres.search import SearchHeadline
+
+    from .languages import content_language
 
     text = clean_search_text(text)
     ids = [commitment.pk for commitment in commitments]
     if not text or not ids or connection.vendor != "postgresql":
         return {}
-    query = _search_query(text)
+    page_language = content_language()
+    if page_language not in SEARCH_CONFIGS:
+        page_language = "en"
+    languages = [page_language] + [code for code in SEARCH_CONFIGS if code != page_language]
 
-    def headline(expression, **options):
-        return SearchHeadline(
-            expression,
-            query,
-            config=SEARCH_CONFIG,
-            start_sel=HIGHLIGHT_START,
-            stop_sel=HIGHLIGHT_STOP,
-            highlight_all=options.pop("highlight_all", False),
-            **options,
+    def matches(language: str) -> Q:
+        return _document_matches(text, languages=[language])
+
+    def headline(words, **options):
+        """The headline of ``words(language)`` in the first of ``languages`` whose document
+        matches (the page's first); empty when neither does."""
+        highlight_all = options.pop("highlight_all", False)
+        return Case(
+            *(
+                When(
+                    matches(language),
+                    then=SearchHeadline(
+                        words(language),
+                        _search_query(text, language),
+                        config=SEARCH_CONFIGS[language],
+                        start_sel=HIGHLIGHT_START,
+                        stop_sel=HIGHLIGHT_STOP,
+                        highlight_all=highlight_all,
+                        **options,
+                    ),
+                )
+                for language in languages
+            ),
+            default=Value(""),
+            output_field=CharField(),
         )
 
-    def first(queryset: QuerySet, expression, **options):
-        """The headline of ``queryset``'s first row (by id); a whole name or title unless
-        ``options`` ask for fragments."""
+    def first(queryset: QuerySet, words, **options):
+        """The headline of ``queryset``'s first matching row, those matching in the page's
+        language first, then by id; a whole name or title unless ``options`` ask for
+        fragments."""
         options.setdefault("highlight_all", True)
         return Subquery(
-            queryset.annotate(match=headline(expression, **options))
-            .order_by("pk")
+            queryset.filter(_document_matches(text))
+            .annotate(
+                match=headline(words, **options),
+                elsewhere=Case(
+                    When(matches(page_language), then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                ),
+            )
+            .order_by("elsewhere", "pk")
             .values("match")[:1],
             output_field=CharField(),
         )
 
-    own_words = Concat(
-        "title", Value(" — "), "summary", Value(" "), "original_wording", output_field=CharField()
-    )
     statement = first(
-        Statement.objects.filter(commitments=OuterRef("pk"), search_document=query),
-        "text",
+        Statement.objects.filter(commitments=OuterRef("pk")),
+        _statement_words,
         highlight_all=False,
         max_words=35,
         min_words=15,
     )
     actor = first(
-        Actor.objects.filter(search_document=query).filter(
+        Actor.objects.filter(
             Exists(
                 CommitmentActor.objects.filter(
                     actor=OuterRef("pk"), commitment=OuterRef(OuterRef("pk"))
@@ -227,14 +398,10 @@ def search_matches(commitments, text: str) -> dict[int, SearchMatch]:
                 )
             )
         ),
-        Concat(
-            "name",
-            Case(When(role="", then=Value("")), default=Concat(Value(", "), "role")),
-            output_field=CharField(),
-        ),
+        _actor_words,
     )
     source = first(
-        Source.objects.filter(search_document=query).filter(
+        Source.objects.filter(
             Q(commitments_made=OuterRef("pk"))
             | Exists(
                 StatusUpdate.sources.through.objects.filter(
@@ -247,19 +414,12 @@ def search_matches(commitments, text: str) -> dict[int, SearchMatch]:
                 )
             )
         ),
-        Concat("outlet", Value(" - "), "title", output_field=CharField()),
+        _source_words,
     )
     rows = (
         Commitment.objects.filter(pk__in=ids)
         .annotate(
-            own=Case(
-                When(
-                    search_document=query,
-                    then=headline(own_words, max_words=35, min_words=15, max_fragments=2),
-                ),
-                default=Value(""),
-                output_field=CharField(),
-            ),
+            own=headline(_own_words, max_words=35, min_words=15, max_fragments=2),
             statement=statement,
             actor=actor,
             source=source,

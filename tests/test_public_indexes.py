@@ -85,9 +85,10 @@ def fill_public(n: int) -> None:
                 ON t.slug = 'filler-topic-' || abs(hashtext(c.slug || 't') %% 10)
             WHERE c.slug LIKE 'filler-%%';
             INSERT INTO commitments_statusupdate (commitment_id, status, effective_on,
-                effective_precision, description, recorded_at, correction_note)
+                effective_precision, description, recorded_at, correction_note,
+                description_fr, correction_note_fr)
             SELECT c.id, c.status, c.made_on, 'day', 'Filler step.',
-                   %s - (c.id * 37 + s) * interval '1 minute', ''
+                   %s - (c.id * 37 + s) * interval '1 minute', '', '', ''
             FROM commitments_commitment c CROSS JOIN generate_series(1, 2) s
             WHERE c.slug LIKE 'filler-%%';
             INSERT INTO commitments_flag (commitment_id, reason, raised_at, since_precision,

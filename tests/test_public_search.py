@@ -61,8 +61,8 @@ def test_stored_documents_are_the_search_expression_kept_on_every_write(
     statement.save()
     assert_documents_stored_and_indexed(
         [
-            (Commitment, selectors.COMMITMENT_SEARCH_FIELDS, commitment.pk),
-            (Statement, selectors.STATEMENT_SEARCH_FIELDS, statement.pk),
+            (Commitment, selectors.search_fields("Commitment", "en"), commitment.pk),
+            (Statement, selectors.search_fields("Statement", "en"), statement.pk),
         ],
         migration.DOCUMENTS,
     )

@@ -179,8 +179,8 @@ def test_stored_actor_and_source_documents_are_the_search_expression(make_actor,
     source = make_source(outlet="Le Monde", title="Un titre", author="Une autrice")
     assert_documents_stored_and_indexed(
         [
-            (Actor, selectors.ACTOR_SEARCH_FIELDS, actor.pk),
-            (Source, selectors.SOURCE_SEARCH_FIELDS, source.pk),
+            (Actor, selectors.search_fields("Actor", "en"), actor.pk),
+            (Source, selectors.search_fields("Source", "en"), source.pk),
         ],
         migration.DOCUMENTS,
     )
