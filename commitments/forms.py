@@ -48,7 +48,9 @@ def show_service_errors(form, errors, *, prefix: str = "") -> None:
 
 # --- Revisions of public material -------------------------------------------------------
 
-REVISION_FIELDS = ["revision_kind", "revision_reason"]
+REVISION_FIELDS = ["revision_kind", ("revision_reason", "revision_reason_fr")]
+#: The same, one name each (a form's fields, not a fieldset's rows).
+REVISION_FIELD_NAMES = ["revision_kind", "revision_reason", "revision_reason_fr"]
 
 
 class RevisionFields(forms.Form):
@@ -65,6 +67,13 @@ class RevisionFields(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why the change is made, in a sentence readers will understand."),
+    )
+    revision_reason_fr = forms.CharField(
+        label=_("reason in French (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("May be left blank: readers of the French pages then get the English."),
     )
 
 
@@ -178,9 +187,11 @@ class StatusUpdateForm(forms.ModelForm):
             "effective_on",
             "effective_precision",
             "description",
+            "description_fr",
             "sources",
             "corrects",
             "correction_note",
+            "correction_note_fr",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -224,10 +235,39 @@ class StatusUpdateForm(forms.ModelForm):
             new_sources=described,
             corrects=cleaned.get("corrects"),
             correction_note=cleaned.get("correction_note") or "",
+            correction_note_fr=cleaned.get("correction_note_fr") or "",
         )
         show_service_errors(self, errors)
         return cleaned
 
+
+class StatusUpdateFrenchForm(RevisionFields):
+    """The French of a saved step (its words in French, and for a correction what was
+    wrong), changed only through a revision: the English is evidence and never changes."""
+
+    description_fr = forms.CharField(
+        label=StatusUpdate._meta.get_field("description_fr").verbose_name,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    correction_note_fr = forms.CharField(
+        label=StatusUpdate._meta.get_field("correction_note_fr").verbose_name,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, update: StatusUpdate, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "description_fr": update.description_fr,
+                "correction_note_fr": update.correction_note_fr,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.update = update
+        if update.corrects_id is None:
+            del self.fields["correction_note_fr"]
 
 
 class CheckForm(forms.ModelForm):
@@ -312,7 +352,13 @@ class RoleUserCreationForm(AdminUserCreationForm):
 
 #: The endpoint's fields the form edits and the services take, by the same names.
 WEBHOOK_ENDPOINT_FIELDS = [
-    "url", "description", "event_types", "commitment", "actor", "topic", "is_active",
+    "url",
+    "description",
+    "event_types",
+    "commitment",
+    "actor",
+    "topic",
+    "is_active",
 ]
 
 
