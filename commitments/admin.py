@@ -33,6 +33,7 @@ from .forms import (
     REVISION_FIELD_NAMES,
     REVISION_FIELDS,
     WEBHOOK_ENDPOINT_FIELDS,
+    BilingualModelForm,
     CheckForm,
     CommitmentForm,
     ReviewNoteForm,
@@ -342,6 +343,7 @@ class PublicRecordMixin:
 
 @admin.register(models.Actor)
 class ActorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
+    form = BilingualModelForm
     list_display = ["name", "kind", "role", "country", "parent"]
     list_filter = ["kind", "country"]
     search_fields = ["name", "name_fr", "role", "description"]
@@ -362,6 +364,7 @@ class ActorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
 
 @admin.register(models.Topic)
 class TopicAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
+    form = BilingualModelForm
     list_display = ["name", "slug"]
     search_fields = ["name", "name_fr", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -1128,6 +1131,7 @@ class CheckAdmin(RecordedOnceAdmin):
 
 @admin.register(models.Statement)
 class StatementAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
+    form = BilingualModelForm
     list_display = ["short_text", "attribution", "kind", "said_display", "source"]
     list_filter = ["kind", "said_precision"]
     list_select_related = ["speaker", "source"]
@@ -1182,6 +1186,7 @@ class ObservationInline(AddOnlyWhenPublicInline):
 
 @admin.register(models.Indicator)
 class IndicatorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
+    form = BilingualModelForm
     list_display = ["name", "unit", "comparison_label", "comparison_value"]
     search_fields = ["name", "name_fr", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -1213,6 +1218,7 @@ class IndicatorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
 
 @admin.register(models.Observation)
 class ObservationAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
+    form = BilingualModelForm
     list_display = ["indicator", "value", "observed_display", "source"]
     list_filter = ["indicator"]
     list_select_related = ["indicator", "source"]

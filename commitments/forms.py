@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.admin import widgets
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import roles, services
@@ -44,6 +45,39 @@ def show_service_errors(form, errors, *, prefix: str = "") -> None:
                     form.add_error(field, message)
             else:
                 form.add_error(None, message)
+
+
+def names_its_field(name: str) -> bool:
+    """A field whose refusal says which field it is: the French of a translated field (two
+    boxes side by side look alike) and a language code."""
+    return name.endswith("_fr") or name == "language" or name.endswith("_language")
+
+
+#: A refusal that says which field it is about.
+LABELLED = _("%(label)s: %(message)s")
+
+
+class BilingualModelForm(forms.ModelForm):
+    """A record's form with French beside the English (issue 13): a refused French text
+    or language code says which field it is ("Title (French): Ensure this value has at
+    most 300 characters"), beside the field and in the list at the top alike."""
+
+    def _named(self, name: str, errors) -> list[ValidationError]:
+        label = capfirst(self.fields[name].label or name)
+        messages = errors.messages if isinstance(errors, ValidationError) else [errors]
+        if isinstance(errors, list):
+            messages = [m for e in errors for m in ValidationError(e).messages]
+        return [ValidationError(LABELLED, params={"label": label, "message": m}) for m in messages]
+
+    def add_error(self, field, error):
+        named = lambda name: name in self.fields and names_its_field(name)  # noqa: E731
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            for name in list(error.error_dict):
+                if named(name):
+                    error.error_dict[name] = self._named(name, error.error_dict[name])
+        elif isinstance(field, str) and named(field):
+            error = ValidationError(self._named(field, error))
+        super().add_error(field, error)
 
 
 # --- Revisions of public material -------------------------------------------------------
@@ -94,7 +128,7 @@ class RevisionDecisionForm(forms.Form):
 # --- Sources, commitments, status updates -----------------------------------------------
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(BilingualModelForm):
     class Meta:
         model = Source
         fields = [
@@ -126,7 +160,7 @@ class SourceForm(forms.ModelForm):
         return normalised
 
 
-class CommitmentForm(forms.ModelForm):
+class CommitmentForm(BilingualModelForm):
     class Meta:
         model = Commitment
         # The admin builds the real field list from the fieldsets; these are the edited
@@ -149,7 +183,7 @@ class CommitmentForm(forms.ModelForm):
 NEW_SOURCE_FIELDS = ["url", "title", "outlet", "published_on", "published_precision", "kind"]
 
 
-class StatusUpdateForm(forms.ModelForm):
+class StatusUpdateForm(BilingualModelForm):
     new_source_url = forms.CharField(
         label=_("web address"),
         required=False,

@@ -35,11 +35,13 @@ import copy
 import decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -303,8 +305,8 @@ def _display(model, name: str, value: Any, side: dict[str, Any]) -> str:
 
 def _label(model, name: str) -> str:
     if name in PSEUDO_FIELDS:
-        return str(PSEUDO_FIELDS[name]).capitalize()
-    return str(model._meta.get_field(name).verbose_name).capitalize()
+        return capfirst(str(PSEUDO_FIELDS[name]))
+    return capfirst(str(model._meta.get_field(name).verbose_name))
 
 
 def _is_related(model, name: str) -> bool:
@@ -346,6 +348,13 @@ def revision_changes(*, obj, after: dict[str, Any]) -> list[dict[str, Any]]:
             for name in names
         },
     }
+    # Stored in the site's language (as ``object_label``), whichever language the editor
+    # works in; a page in another language labels a change again from its ``field``.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _changes_list(model, names, before, proposed)
+
+
+def _changes_list(model, names, before, proposed) -> list[dict[str, Any]]:
     return [
         {
             "field": name,
@@ -361,6 +370,39 @@ def revision_changes(*, obj, after: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # --- Writing -----------------------------------------------------------------------------
+
+
+def _named(exc: ValidationError, model) -> ValidationError:
+    """``exc`` with each message saying which field it is about ("Language: Use a language
+    code such as en or fr."), still keyed by field so a form shows it beside the field."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    named = {}
+    for name, messages in exc.message_dict.items():
+        try:
+            label = str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:  # NON_FIELD_ERRORS, or a name that is not a field
+            named[name] = messages
+            continue
+        named[name] = [
+            _("%(label)s: %(message)s") % {"label": capfirst(label), "message": message}
+            for message in messages
+        ]
+    return ValidationError(named)
+
+
+def _check_fields(obj, changes: list[dict[str, Any]]) -> None:
+    """Each changed field's proposed value as the field itself judges it (its length, its
+    choices, a language code's form), before anything is written. Rules across fields are
+    the record's own ``clean`` and wait for ``revision_apply``."""
+    candidate = copy.copy(obj)
+    names = [c["field"] for c in changes if not _is_related(type(obj), c["field"])]
+    _set_values(candidate, {c["field"]: c["after"] for c in changes if c["field"] in names})
+    exclude = [f.name for f in type(obj)._meta.concrete_fields if f.name not in names]
+    try:
+        candidate.clean_fields(exclude=exclude)
+    except ValidationError as exc:
+        raise _named(exc, type(obj)) from exc
 
 
 def _check_kind_and_reason(kind: str, reason: str) -> dict[str, str]:
@@ -414,6 +456,7 @@ def revision_submit(
     changes = revision_changes(obj=stored, after=after)
     if not changes:
         return None
+    _check_fields(stored, changes)
     content_type = ContentType.objects.get_for_model(model)
     waiting = Revision.objects.proposed().filter(
         content_type=content_type, object_id=stored.pk, proposed_by=by, changes=changes
@@ -519,7 +562,10 @@ def revision_apply(*, revision: Revision, by, note: str = "") -> Revision:
         )
     showing_before = set(commitments_showing(obj).values_list("pk", flat=True))
     related = _set_values(obj, {c["field"]: c["after"] for c in locked.changes})
-    obj.full_clean()
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise _named(exc, model) from exc
     if model is Commitment and obj.is_published:
         errors = commitment_publish_errors(commitment=obj)
         if errors:
@@ -589,3 +635,10 @@ def revision_reject(*, revision: Revision, by, note: str) -> Revision:
     locked.decision_note = note
     locked.save()
     return locked
+
+
+def change_label(model, name: str) -> str:
+    """The label of a revised field in the active language ("Title (French)", "Titre (en
+    français)"): a change stores its label in the site's language; a page in another
+    language labels it again from the change's ``field`` with this."""
+    return _label(model, name)
