@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
@@ -873,6 +873,7 @@ class StatusUpdateAdmin(RecordedOnceAdmin):
     search_fields = [
         "commitment__title",
         "description",
+        "description_fr",
         "correction_note",
         "sources__title",
         "sources__outlet",
@@ -1419,6 +1420,15 @@ class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
 
+    @staticmethod
+    def _label(revision, change) -> str:
+        """A change's field in the page's language (it is stored in the site's)."""
+        model = revision.content_type.model_class()
+        try:
+            return services.revisions.change_label(model, change["field"])
+        except (FieldDoesNotExist, AttributeError):  # a field or model since removed
+            return change["label"]
+
     @admin.display(description=_("changes"))
     def changes_table(self, obj):
         from django.utils.html import format_html_join
@@ -1426,7 +1436,7 @@ class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
         rows = format_html_join(
             "",
             "<tr><th scope='row'>{}</th><td><del>{}</del></td><td><ins>{}</ins></td></tr>",
-            ((c["label"], c["before_text"], c["after_text"]) for c in obj.changes),
+            ((self._label(obj, c), c["before_text"], c["after_text"]) for c in obj.changes),
         )
         return format_html(
             '<table class="revision-changes"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'

@@ -278,7 +278,7 @@ def test_a_revision_of_the_french_title_has_its_public_trace(world, publisher, c
     ).exists()
 
 
-def test_a_steps_french_changes_only_through_a_revision(world, editor, publisher):
+def test_a_steps_french_changes_only_through_a_revision(world, editor, publisher, client):
     step, public = world["step"], world["public"]
     url = f"/fr/admin/commitments/statusupdate/{step.pk}/french/"
     page = editor.get(f"/fr/admin/commitments/statusupdate/{step.pk}/change/")
@@ -300,6 +300,13 @@ def test_a_steps_french_changes_only_through_a_revision(world, editor, publisher
     assert OutboxEvent.objects.filter(
         type=models.EventType.REVISION, key=f"revision:{revision.pk}:{public.pk}"
     ).exists()
+
+    # On the public change history, as any revision; and in French on the publishers' queue.
+    history = client.get(f"/commitments/{public.slug}/changes/").content.decode()
+    assert "accord a été signé" in history
+    queue = publisher.get(f"/fr/admin/commitments/revision/{revision.pk}/change/")
+    label = french(StatusUpdate._meta.get_field("description_fr").verbose_name)
+    assert capfirst(label) in queue.content.decode()
 
     # The English is evidence: the database still refuses to change it.
     with pytest.raises(DatabaseError), transaction.atomic():
