@@ -396,3 +396,29 @@ def test_french_over_its_length_is_refused_naming_the_field(world, editor, publi
     assert caught.value.message_dict["title_fr"][0].startswith("Title (French): ")
     public.refresh_from_db()
     assert public.title_fr == ""
+
+
+# --- The editors' digest -------------------------------------------------------------------
+
+
+def test_the_editors_digest_can_be_sent_in_french(make_commitment, django_user_model, settings):
+    from django.contrib.auth.models import Group
+    from django.core import mail
+    from django.core.management import CommandError, call_command
+
+    settings.SITE_URL = "https://tracker.example"
+    user = django_user_model.objects.create_user("alice", "alice@newsroom.example", "pw")
+    user.groups.add(Group.objects.get_or_create(name="Publisher")[0])
+    quiet = make_commitment(title="Build the new patrol boats", made_on=datetime.date(2025, 1, 1))
+    services.flags_refresh(today=datetime.date(2025, 7, 1))
+
+    with pytest.raises(CommandError, match="--language"):
+        call_command("send_digest", language="de")
+    assert mail.outbox == []
+    call_command("send_digest", language="fr")
+    email = mail.outbox[0]
+    assert email.subject.startswith("Récapitulatif du suivi")
+    assert "Build the new patrol boats: Aucun progrès enregistré depuis" in email.body
+    assert "premier récapitulatif" in email.body
+    # Its links lead to the French pages.
+    assert f"https://tracker.example/fr/commitments/{quiet.slug}/" in email.body
