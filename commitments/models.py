@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -976,7 +977,10 @@ class Check(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.commitment}: checked {self.checked_on:%d %b %Y}"
+        return gettext("%(commitment)s: checked %(date)s") % {
+            "commitment": self.commitment,
+            "date": date_format(self.checked_on),
+        }
 
     def clean(self):
         errors = _refuse_future(self, "checked_on", _("The date checked"))
@@ -1183,7 +1187,7 @@ class EditorsDigest(models.Model):
         verbose_name_plural = _("editors' digests")
 
     def __str__(self):
-        return f"Digest of {self.covers_until:%Y-%m-%d %H:%M}"
+        return gettext("Digest of %(moment)s") % {"moment": f"{self.covers_until:%Y-%m-%d %H:%M}"}
 
 
 class Revision(models.Model):
@@ -1536,7 +1540,10 @@ class Subscription(SubjectMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.subscriber} follows {self.subject_label}"
+        return gettext("%(subscriber)s follows %(subject)s") % {
+            "subscriber": self.subscriber,
+            "subject": self.subject_label,
+        }
 
 
 class DeliveryMixin(models.Model):
@@ -1606,7 +1613,10 @@ class Alert(DeliveryMixin):
         ]
 
     def __str__(self):
-        return f"{self.event} to {self.subscriber}"
+        return gettext("%(event)s to %(recipient)s") % {
+            "event": self.event,
+            "recipient": self.subscriber,
+        }
 
 
 class WebhookEndpoint(SubjectMixin, models.Model):
@@ -1683,7 +1693,10 @@ class WebhookDelivery(DeliveryMixin):
         ]
 
     def __str__(self):
-        return f"{self.event} to {self.endpoint}"
+        return gettext("%(event)s to %(recipient)s") % {
+            "event": self.event,
+            "recipient": self.endpoint,
+        }
 
 
 class WebhookAttempt(models.Model):
