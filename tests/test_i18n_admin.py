@@ -422,3 +422,14 @@ def test_the_editors_digest_can_be_sent_in_french(make_commitment, django_user_m
     assert "premier récapitulatif" in email.body
     # Its links lead to the French pages.
     assert f"https://tracker.example/fr/commitments/{quiet.slug}/" in email.body
+
+
+def test_two_factor_sends_a_french_publisher_to_the_french_page(publisher, settings):
+    settings.REQUIRE_2FA = True
+    response = publisher.get("/fr/admin/commitments/commitment/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/fr/admin/two-factor/?next=")
+    page = publisher.get(response["Location"])
+    assert page.status_code == 200 and LANG_FR.search(page.content.decode())
+    # The English address keeps its English page.
+    assert publisher.get("/admin/")["Location"].startswith("/admin/two-factor/")
