@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
@@ -30,17 +30,22 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import models, services
 from .dates import format_vague_date
 from .forms import (
+    REVISION_FIELD_NAMES,
     REVISION_FIELDS,
     WEBHOOK_ENDPOINT_FIELDS,
+    BilingualModelForm,
     CheckForm,
     CommitmentForm,
     ReviewNoteForm,
     RevisionDecisionForm,
     SourceForm,
     StatusUpdateForm,
+    StatusUpdateFrenchForm,
     WebhookEndpointForm,
     revision_form,
+    show_service_errors,
 )
+from .languages import TRANSLATED_FIELDS, field_name
 from .querysets import open_flag_through
 from .roles import PUBLISH_PERMISSION, RESOLVE_PERMISSION, RETRY_WEBHOOKS_PERMISSION
 
@@ -50,6 +55,28 @@ admin.site.index_title = _("Newsroom desk")
 # The model list beside every page took 300 px of a 1280 px screen from the lists; the
 # breadcrumbs and the desk's home page lead everywhere it did.
 admin.site.enable_nav_sidebar = False
+
+
+#: Said above the fields of every form with French beside the English.
+FRENCH_NOTE = _(
+    "Each text in English has its French beside it. The French may be left blank: readers "
+    "of the French pages then get the English, marked as not yet translated."
+)
+
+
+def bilingual(model_name: str, rows) -> list:
+    """A fieldset's rows with each translated field (``languages.TRANSLATED_FIELDS``) and
+    its French on one row: ``"title"`` becomes ``("title", "title_fr")``, which the admin
+    shows side by side (two columns: ``templates/admin/base_site.html``)."""
+    translated = TRANSLATED_FIELDS.get(model_name, ())
+    return [
+        (row, field_name(row, "fr")) if isinstance(row, str) and row in translated else row
+        for row in rows
+    ]
+
+
+def _row_names(row) -> tuple:
+    return row if isinstance(row, (tuple, list)) else (row,)
 
 
 class ViewOnlyMixin:
@@ -121,18 +148,23 @@ class RevisedRecordMixin:
             return fieldsets
         kept = []
         for name, options in fieldsets:
-            fields = [f for f in options["fields"] if f not in REVISION_FIELDS]
+            fields = [
+                f for f in options["fields"] if not set(_row_names(f)) <= set(REVISION_FIELD_NAMES)
+            ]
             if fields:
                 kept.append((name, {**options, "fields": fields}))
         return [
             *kept,
-            (_("Why this change? It is shown on the public change history"), {
-                "fields": REVISION_FIELDS,
-                "description": _(
-                    "This record is public. A publisher's change is applied at once; an "
-                    "editor's waits for a publisher to approve it."
-                ),
-            }),
+            (
+                _("Why this change? It is shown on the public change history"),
+                {
+                    "fields": REVISION_FIELDS,
+                    "description": _(
+                        "This record is public. A publisher's change is applied at once; an "
+                        "editor's waits for a publisher to approve it."
+                    ),
+                },
+            ),
         ]
 
     def save_model(self, request, obj, form, change):
@@ -144,7 +176,7 @@ class RevisedRecordMixin:
         revised = services.revisions.REVISED_FIELDS[self.model]
         after = {}
         for name in revised:
-            if name in form.fields and name not in REVISION_FIELDS:
+            if name in form.fields and name not in REVISION_FIELD_NAMES:
                 field = self.model._meta.get_field(name)
                 if field.many_to_many:
                     value = form.cleaned_data.get(name) or []
@@ -174,6 +206,7 @@ class RevisedRecordMixin:
                 after=self._proposed_values(form, formsets),
                 kind=form.cleaned_data["revision_kind"],
                 reason=form.cleaned_data["revision_reason"],
+                reason_fr=form.cleaned_data.get("revision_reason_fr", ""),
                 by=request.user,
             )
         except ValidationError as exc:
@@ -310,18 +343,40 @@ class PublicRecordMixin:
 
 @admin.register(models.Actor)
 class ActorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
+    form = BilingualModelForm
     list_display = ["name", "kind", "role", "country", "parent"]
     list_filter = ["kind", "country"]
-    search_fields = ["name", "role", "description"]
+    search_fields = ["name", "name_fr", "role", "description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["parent"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": bilingual(
+                    "Actor", ["name", "slug", "kind", "country", "role", "parent", "description"]
+                ),
+                "description": FRENCH_NOTE,
+            },
+        )
+    ]
 
 
 @admin.register(models.Topic)
 class TopicAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
+    form = BilingualModelForm
     list_display = ["name", "slug"]
-    search_fields = ["name", "description"]
+    search_fields = ["name", "name_fr", "description"]
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": bilingual("Topic", ["name", "slug", "description"]),
+                "description": FRENCH_NOTE,
+            },
+        )
+    ]
 
 
 @admin.register(models.Source)
@@ -508,6 +563,7 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
     list_filter = [NeedsAttentionFilter, "status", "is_published", "topics", "roles__actor"]
     search_fields = [
         "title",
+        "title_fr",
         "summary",
         "original_wording",
         "made_in__title",
@@ -531,7 +587,28 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
         "log_update_link",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "original_wording", "topics"]}),
+        (
+            None,
+            {
+                "fields": bilingual("Commitment", ["title", "slug", "summary", "topics"]),
+                "description": FRENCH_NOTE,
+            },
+        ),
+        (
+            _("The promise in its own words"),
+            {
+                "fields": [
+                    "original_wording",
+                    "original_wording_language",
+                    ("original_wording_translation_en", "original_wording_translation_fr"),
+                ],
+                "description": _(
+                    "Keep the words as they were said or reported, in their language. A "
+                    "translation is ours, shown beside the original and marked as such; fill "
+                    "in the one into the other language."
+                ),
+            },
+        ),
         (
             _("Where and when it was made"),
             {"fields": [("made_on", "made_precision"), "made_in", "made_where"]},
@@ -597,8 +674,7 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
             "can_publish": self.has_publish_permission(request),
             "log_update_url": reverse("admin:commitments_statusupdate_add")
             + f"?commitment={object_id}",
-            "record_check_url": reverse("admin:commitments_check_add")
-            + f"?commitment={object_id}",
+            "record_check_url": reverse("admin:commitments_check_add") + f"?commitment={object_id}",
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -797,6 +873,7 @@ class StatusUpdateAdmin(RecordedOnceAdmin):
     search_fields = [
         "commitment__title",
         "description",
+        "description_fr",
         "correction_note",
         "sources__title",
         "sources__outlet",
@@ -812,9 +889,10 @@ class StatusUpdateAdmin(RecordedOnceAdmin):
                     "commitment",
                     "status",
                     ("effective_on", "effective_precision"),
-                    "description",
+                    ("description", "description_fr"),
                     "form_token",
-                ]
+                ],
+                "description": FRENCH_NOTE,
             },
         ),
         (_("Sources: pick recorded ones"), {"fields": ["sources"]}),
@@ -831,7 +909,7 @@ class StatusUpdateAdmin(RecordedOnceAdmin):
         ),
         (
             _("Correction: only when this entry fixes an earlier one"),
-            {"fields": ["corrects", "correction_note"]},
+            {"fields": ["corrects", ("correction_note", "correction_note_fr")]},
         ),
     ]
 
@@ -847,7 +925,7 @@ class StatusUpdateAdmin(RecordedOnceAdmin):
                         **options,
                         "fields": [
                             "effective_display" if f == dated else f
-                            for f in options["fields"]
+                            for f in [*options["fields"], *self._french_row(options)]
                             if f != "form_token"
                         ],
                     },
@@ -857,9 +935,87 @@ class StatusUpdateAdmin(RecordedOnceAdmin):
             ]
         return self.fieldsets
 
+    @staticmethod
+    def _french_row(options) -> list:
+        """On a saved step, the way to its French, under the words."""
+        return ["french_link"] if "form_token" in options["fields"] else []
+
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
-        return [*readonly, "effective_display"] if obj is not None else readonly
+        return [*readonly, "effective_display", "french_link"] if obj is not None else readonly
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/french/",
+                self.admin_site.admin_view(self.french_view),
+                name="commitments_statusupdate_french",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("French"))
+    def french_link(self, obj):
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:commitments_statusupdate_french", args=[obj.pk]),
+            _("Propose or change the French"),
+        )
+
+    def french_view(self, request, object_id):
+        """The French of a saved step, changed through a revision (``services.revisions``):
+        a publisher's change is applied at once, an editor's waits for a publisher. The
+        English words never change here: a mistake in them is a correction entry."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        update = get_object_or_404(
+            models.StatusUpdate.objects.select_related("commitment"), pk=object_id
+        )
+        change_url = reverse("admin:commitments_statusupdate_change", args=[update.pk])
+        form = StatusUpdateFrenchForm(
+            request.POST if request.method == "POST" else None, update=update
+        )
+        if form.is_bound and form.is_valid():
+            names = [n for n in ("description_fr", "correction_note_fr") if n in form.fields]
+            try:
+                revision = services.revision_submit(
+                    obj=update,
+                    after={name: form.cleaned_data[name].strip() for name in names},
+                    kind=form.cleaned_data["revision_kind"],
+                    reason=form.cleaned_data["revision_reason"],
+                    reason_fr=form.cleaned_data.get("revision_reason_fr", ""),
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                show_service_errors(form, exc, prefix="")
+            else:
+                if revision is None:
+                    self.message_user(request, _("Nothing changed."), messages.INFO)
+                elif revision.state == models.Revision.State.APPLIED:
+                    self.message_user(
+                        request,
+                        _("Changed. The change and its reason are on the public change history."),
+                        messages.SUCCESS,
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        _(
+                            "Your change is proposed and waits for a publisher; the public "
+                            "pages still show the earlier version."
+                        ),
+                        messages.SUCCESS,
+                    )
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("The French of this step"),
+            "update": update,
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/commitments/statusupdate/french.html", context)
 
     def get_queryset(self, request):
         # One select_related for all: the change list skips list_select_related if set.
@@ -882,6 +1038,7 @@ class StatusUpdateAdmin(RecordedOnceAdmin):
             initial.setdefault("effective_on", corrected.effective_on)
             initial["effective_precision"] = corrected.effective_precision
             initial.setdefault("description", corrected.description)
+            initial.setdefault("description_fr", corrected.description_fr)
             initial.setdefault("sources", list(corrected.sources.values_list("pk", flat=True)))
         return initial
 
@@ -903,11 +1060,13 @@ class StatusUpdateAdmin(RecordedOnceAdmin):
             effective_on=data["effective_on"],
             effective_precision=data["effective_precision"],
             description=data["description"],
+            description_fr=data.get("description_fr", ""),
             sources=data["sources"],
             new_sources=[described] if described else [],
             recorded_by=request.user,
             corrects=data.get("corrects"),
             correction_note=data.get("correction_note", ""),
+            correction_note_fr=data.get("correction_note_fr", ""),
         )
 
     def recorded_message(self, obj, commitment):
@@ -973,12 +1132,43 @@ class CheckAdmin(RecordedOnceAdmin):
 
 @admin.register(models.Statement)
 class StatementAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, SimpleHistoryAdmin):
+    form = BilingualModelForm
     list_display = ["short_text", "attribution", "kind", "said_display", "source"]
     list_filter = ["kind", "said_precision"]
     list_select_related = ["speaker", "source"]
     search_fields = ["text", "speaker__name", "speaker_description", "source__title"]
     date_hierarchy = "said_on"
     autocomplete_fields = ["speaker", "source", "commitments"]
+    fieldsets = [
+        (
+            _("The words, in the language they were said"),
+            {
+                "fields": ["text", "language", ("translation_en", "translation_fr")],
+                "description": _(
+                    "The text stays as it was said or written, in its own language. Our "
+                    "translation is shown beside it, marked as ours: fill in the one into "
+                    "the other language, or leave it blank."
+                ),
+            },
+        ),
+        (
+            _("Who said it, when and where"),
+            {
+                "fields": bilingual(
+                    "Statement",
+                    [
+                        "kind",
+                        "speaker",
+                        "speaker_description",
+                        ("said_on", "said_precision"),
+                        "source",
+                        "commitments",
+                    ],
+                ),
+                "description": FRENCH_NOTE,
+            },
+        ),
+    ]
 
     @admin.display(description=_("text"))
     def short_text(self, obj):
@@ -997,20 +1187,56 @@ class ObservationInline(AddOnlyWhenPublicInline):
 
 @admin.register(models.Indicator)
 class IndicatorAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
+    form = BilingualModelForm
     list_display = ["name", "unit", "comparison_label", "comparison_value"]
-    search_fields = ["name", "description"]
+    search_fields = ["name", "name_fr", "description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["commitments", "topics", "comparison_source"]
     inlines = [ObservationInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": bilingual(
+                    "Indicator",
+                    [
+                        "name",
+                        "slug",
+                        "description",
+                        "unit",
+                        "comparison_label",
+                        "comparison_value",
+                        "comparison_source",
+                        "commitments",
+                        "topics",
+                    ],
+                ),
+                "description": FRENCH_NOTE,
+            },
+        )
+    ]
 
 
 @admin.register(models.Observation)
 class ObservationAdmin(RevisedRecordMixin, PublicRecordMixin, admin.ModelAdmin):
+    form = BilingualModelForm
     list_display = ["indicator", "value", "observed_display", "source"]
     list_filter = ["indicator"]
     list_select_related = ["indicator", "source"]
     search_fields = ["indicator__name", "note", "source__title"]
     autocomplete_fields = ["indicator", "source"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": bilingual(
+                    "Observation",
+                    ["indicator", ("observed_on", "observed_precision"), "value", "source", "note"],
+                ),
+                "description": FRENCH_NOTE,
+            },
+        )
+    ]
 
     @admin.display(description=_("date"), ordering="observed_on")
     def observed_display(self, obj):
@@ -1194,6 +1420,15 @@ class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
 
+    @staticmethod
+    def _label(revision, change) -> str:
+        """A change's field in the page's language (it is stored in the site's)."""
+        model = revision.content_type.model_class()
+        try:
+            return services.revisions.change_label(model, change["field"])
+        except (FieldDoesNotExist, AttributeError):  # a field or model since removed
+            return change["label"]
+
     @admin.display(description=_("changes"))
     def changes_table(self, obj):
         from django.utils.html import format_html_join
@@ -1201,7 +1436,7 @@ class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
         rows = format_html_join(
             "",
             "<tr><th scope='row'>{}</th><td><del>{}</del></td><td><ins>{}</ins></td></tr>",
-            ((c["label"], c["before_text"], c["after_text"]) for c in obj.changes),
+            ((self._label(obj, c), c["before_text"], c["after_text"]) for c in obj.changes),
         )
         return format_html(
             '<table class="revision-changes"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
@@ -1394,7 +1629,11 @@ class DeliveryStateFilter(admin.SimpleListFilter):
 class WebhookAttemptInline(ViewOnlyMixin, admin.TabularInline):
     model = models.WebhookAttempt
     fields = readonly_fields = [
-        "attempted_at", "status_code", "duration_ms", "error", "response_excerpt",
+        "attempted_at",
+        "status_code",
+        "duration_ms",
+        "error",
+        "response_excerpt",
     ]
     extra = 0
     can_delete = False
@@ -1406,15 +1645,28 @@ class WebhookDeliveryAdmin(ViewOnlyMixin, admin.ModelAdmin):
     here is editable; "retry now" makes failed or pending deliveries due at once."""
 
     list_display = [
-        "event", "endpoint", "state_display", "attempts", "next_attempt_at",
-        "last_status", "last_error_short", "created_at",
+        "event",
+        "endpoint",
+        "state_display",
+        "attempts",
+        "next_attempt_at",
+        "last_status",
+        "last_error_short",
+        "created_at",
     ]
     list_filter = [DeliveryStateFilter, "endpoint"]
     list_select_related = ["event", "endpoint"]
     search_fields = ["endpoint__url", "endpoint__description", "event__key"]
     fields = readonly_fields = [
-        "event", "endpoint", "state_display", "attempts", "created_at", "next_attempt_at",
-        "sent_at", "failed_at", "last_error",
+        "event",
+        "endpoint",
+        "state_display",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+        "failed_at",
+        "last_error",
     ]
     inlines = [WebhookAttemptInline]
     actions = ["retry_now"]
@@ -1423,8 +1675,10 @@ class WebhookDeliveryAdmin(ViewOnlyMixin, admin.ModelAdmin):
         last = models.WebhookAttempt.objects.filter(delivery=OuterRef("pk")).order_by(
             "-attempted_at", "-id"
         )
-        return super().get_queryset(request).annotate(
-            last_status_code=Subquery(last.values("status_code")[:1])
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(last_status_code=Subquery(last.values("status_code")[:1]))
         )
 
     def has_retry_permission(self, request):
@@ -1453,9 +1707,11 @@ class WebhookDeliveryAdmin(ViewOnlyMixin, admin.ModelAdmin):
                 "%(n)d delivery will be tried again now.",
                 "%(n)d deliveries will be tried again now.",
                 count,
-            ) % {"n": count},
+            )
+            % {"n": count},
             messages.SUCCESS if count else messages.WARNING,
         )
+
 
 # --- Email subscribers (issue 12): personal data, so seen and deleted, never added or edited -
 

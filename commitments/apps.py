@@ -4,6 +4,7 @@ Editor, Publisher and Admin groups hold exactly the permissions ``roles.py`` giv
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs):
@@ -17,7 +18,7 @@ def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs)
 
 class CommitmentsConfig(AppConfig):
     name = "commitments"
-    verbose_name = "Commitments"
+    verbose_name = _("Commitments")  # the admin's app name, in French under /fr/admin/
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

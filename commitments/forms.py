@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.admin import widgets
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import roles, services
@@ -46,9 +47,44 @@ def show_service_errors(form, errors, *, prefix: str = "") -> None:
                 form.add_error(None, message)
 
 
+def names_its_field(name: str) -> bool:
+    """A field whose refusal says which field it is: the French of a translated field (two
+    boxes side by side look alike) and a language code."""
+    return name.endswith("_fr") or name == "language" or name.endswith("_language")
+
+
+#: A refusal that says which field it is about.
+LABELLED = _("%(label)s: %(message)s")
+
+
+class BilingualModelForm(forms.ModelForm):
+    """A record's form with French beside the English (issue 13): a refused French text
+    or language code says which field it is ("Title (French): Ensure this value has at
+    most 300 characters"), beside the field and in the list at the top alike."""
+
+    def _named(self, name: str, errors) -> list[ValidationError]:
+        label = capfirst(self.fields[name].label or name)
+        messages = errors.messages if isinstance(errors, ValidationError) else [errors]
+        if isinstance(errors, list):
+            messages = [m for e in errors for m in ValidationError(e).messages]
+        return [ValidationError(LABELLED, params={"label": label, "message": m}) for m in messages]
+
+    def add_error(self, field, error):
+        named = lambda name: name in self.fields and names_its_field(name)  # noqa: E731
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            for name in list(error.error_dict):
+                if named(name):
+                    error.error_dict[name] = self._named(name, error.error_dict[name])
+        elif isinstance(field, str) and named(field):
+            error = ValidationError(self._named(field, error))
+        super().add_error(field, error)
+
+
 # --- Revisions of public material -------------------------------------------------------
 
-REVISION_FIELDS = ["revision_kind", "revision_reason"]
+REVISION_FIELDS = ["revision_kind", ("revision_reason", "revision_reason_fr")]
+#: The same, one name each (a form's fields, not a fieldset's rows).
+REVISION_FIELD_NAMES = ["revision_kind", "revision_reason", "revision_reason_fr"]
 
 
 class RevisionFields(forms.Form):
@@ -65,6 +101,13 @@ class RevisionFields(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Why the change is made, in a sentence readers will understand."),
+    )
+    revision_reason_fr = forms.CharField(
+        label=_("reason in French (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("May be left blank: readers of the French pages then get the English."),
     )
 
 
@@ -85,7 +128,7 @@ class RevisionDecisionForm(forms.Form):
 # --- Sources, commitments, status updates -----------------------------------------------
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(BilingualModelForm):
     class Meta:
         model = Source
         fields = [
@@ -117,7 +160,7 @@ class SourceForm(forms.ModelForm):
         return normalised
 
 
-class CommitmentForm(forms.ModelForm):
+class CommitmentForm(BilingualModelForm):
     class Meta:
         model = Commitment
         # The admin builds the real field list from the fieldsets; these are the edited
@@ -140,7 +183,7 @@ class CommitmentForm(forms.ModelForm):
 NEW_SOURCE_FIELDS = ["url", "title", "outlet", "published_on", "published_precision", "kind"]
 
 
-class StatusUpdateForm(forms.ModelForm):
+class StatusUpdateForm(BilingualModelForm):
     new_source_url = forms.CharField(
         label=_("web address"),
         required=False,
@@ -178,9 +221,11 @@ class StatusUpdateForm(forms.ModelForm):
             "effective_on",
             "effective_precision",
             "description",
+            "description_fr",
             "sources",
             "corrects",
             "correction_note",
+            "correction_note_fr",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -224,10 +269,39 @@ class StatusUpdateForm(forms.ModelForm):
             new_sources=described,
             corrects=cleaned.get("corrects"),
             correction_note=cleaned.get("correction_note") or "",
+            correction_note_fr=cleaned.get("correction_note_fr") or "",
         )
         show_service_errors(self, errors)
         return cleaned
 
+
+class StatusUpdateFrenchForm(RevisionFields):
+    """The French of a saved step (its words in French, and for a correction what was
+    wrong), changed only through a revision: the English is evidence and never changes."""
+
+    description_fr = forms.CharField(
+        label=StatusUpdate._meta.get_field("description_fr").verbose_name,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    correction_note_fr = forms.CharField(
+        label=StatusUpdate._meta.get_field("correction_note_fr").verbose_name,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, update: StatusUpdate, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "description_fr": update.description_fr,
+                "correction_note_fr": update.correction_note_fr,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.update = update
+        if update.corrects_id is None:
+            del self.fields["correction_note_fr"]
 
 
 class CheckForm(forms.ModelForm):
@@ -312,7 +386,13 @@ class RoleUserCreationForm(AdminUserCreationForm):
 
 #: The endpoint's fields the form edits and the services take, by the same names.
 WEBHOOK_ENDPOINT_FIELDS = [
-    "url", "description", "event_types", "commitment", "actor", "topic", "is_active",
+    "url",
+    "description",
+    "event_types",
+    "commitment",
+    "actor",
+    "topic",
+    "is_active",
 ]
 
 

@@ -24,7 +24,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -53,8 +55,10 @@ from .vocabulary import FINAL_STATUSES, ActorRole, FlagReason, Status  # noqa: F
 
 
 def precision_field(verbose_name):
+    """How precisely a date is known; ``verbose_name`` is marked for translation by the
+    caller (``_("...")``), so the catalogue has it."""
     return models.CharField(
-        _(verbose_name),
+        verbose_name,
         max_length=5,
         choices=DatePrecision,
         default=DatePrecision.DAY,
@@ -354,7 +358,7 @@ class Source(VagueDateMixin, models.Model):
         blank=True,
         validators=date_range_validators(_("The publication date")),
     )
-    published_precision = precision_field("publication date precision")
+    published_precision = precision_field(_("publication date precision"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind, default=Kind.NEWS_REPORT)
     language = language_field(_("language"))
     notes = models.TextField(
@@ -517,7 +521,7 @@ class Commitment(VagueDateMixin, models.Model):
         Topic, related_name="commitments", blank=True, verbose_name=_("topics")
     )
     made_on = models.DateField(_("date made"), validators=date_range_validators(_("The date made")))
-    made_precision = precision_field("date made precision")
+    made_precision = precision_field(_("date made precision"))
     made_in = models.ForeignKey(
         Source,
         verbose_name=_("made in"),
@@ -540,7 +544,7 @@ class Commitment(VagueDateMixin, models.Model):
         validators=date_range_validators(_("The deadline")),
         help_text=_("At most fifty years ahead."),
     )
-    deadline_precision = precision_field("deadline precision")
+    deadline_precision = precision_field(_("deadline precision"))
     status = models.CharField(
         _("current status"), max_length=20, choices=Status, default=Status.NOT_STARTED
     )
@@ -550,7 +554,7 @@ class Commitment(VagueDateMixin, models.Model):
         blank=True,
         help_text=_("Kept in step with the latest status update; not edited by hand."),
     )
-    status_since_precision = precision_field("status since precision")
+    status_since_precision = precision_field(_("status since precision"))
     stall_after_days = models.PositiveIntegerField(
         _("stall after (days)"),
         null=True,
@@ -796,7 +800,7 @@ class Statement(TimelineStepMixin, VagueDateMixin, models.Model):
     )
     speaker_description_fr = french_of(speaker_description)
     said_on = models.DateField(_("date said"), validators=date_range_validators(_("The date said")))
-    said_precision = precision_field("date said precision")
+    said_precision = precision_field(_("date said precision"))
     source = models.ForeignKey(
         Source, verbose_name=_("source"), on_delete=models.PROTECT, related_name="statements"
     )
@@ -862,7 +866,7 @@ class StatusUpdate(TimelineStepMixin, VagueDateMixin, models.Model):
         _("date it took effect"),
         validators=date_range_validators(_("The date it took effect")),
     )
-    effective_precision = precision_field("date precision")
+    effective_precision = precision_field(_("date precision"))
     description = models.TextField(_("what happened"))
     description_fr = french_of(description)
     sources = models.ManyToManyField(
@@ -1003,7 +1007,10 @@ class Check(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.commitment}: checked {self.checked_on:%d %b %Y}"
+        return gettext("%(commitment)s: checked %(date)s") % {
+            "commitment": self.commitment,
+            "date": date_format(self.checked_on),
+        }
 
     def clean(self):
         errors = _refuse_future(self, "checked_on", _("The date checked"))
@@ -1071,7 +1078,7 @@ class Observation(TimelineStepMixin, VagueDateMixin, models.Model):
     observed_on = models.DateField(
         _("date"), validators=date_range_validators(_("The date of the observation"))
     )
-    observed_precision = precision_field("date precision")
+    observed_precision = precision_field(_("date precision"))
     value = FigureField(
         _("value"),
         max_digits=14,
@@ -1130,7 +1137,7 @@ class Flag(models.Model):
         blank=True,
         help_text=_("The date the condition dates from: last progress, or the deadline."),
     )
-    since_precision = precision_field("since precision")
+    since_precision = precision_field(_("since precision"))
     details = models.TextField(_("details"), blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = user_field()
@@ -1183,10 +1190,14 @@ class Flag(models.Model):
     def plain_words(self) -> str:
         since = format_vague_date(self.since, self.since_precision) if self.since else ""
         if self.reason == FlagReason.NO_RECENT_PROGRESS:
-            return f"No recorded progress since {since}" if since else "No recorded progress"
+            if since:
+                return gettext("No recorded progress since %(date)s") % {"date": since}
+            return gettext("No recorded progress")
         if self.reason == FlagReason.DEADLINE_PASSED:
-            return f"Deadline passed ({since}) without delivery" if since else "Deadline passed"
-        return "The sources for its current status are no longer online"
+            if since:
+                return gettext("Deadline passed (%(date)s) without delivery") % {"date": since}
+            return gettext("Deadline passed")
+        return gettext("The sources for its current status are no longer online")
 
 
 class EditorsDigest(models.Model):
@@ -1206,7 +1217,7 @@ class EditorsDigest(models.Model):
         verbose_name_plural = _("editors' digests")
 
     def __str__(self):
-        return f"Digest of {self.covers_until:%Y-%m-%d %H:%M}"
+        return gettext("Digest of %(moment)s") % {"moment": f"{self.covers_until:%Y-%m-%d %H:%M}"}
 
 
 class Revision(models.Model):
@@ -1563,7 +1574,10 @@ class Subscription(SubjectMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.subscriber} follows {self.subject_label}"
+        return gettext("%(subscriber)s follows %(subject)s") % {
+            "subscriber": self.subscriber,
+            "subject": self.subject_label,
+        }
 
 
 class DeliveryMixin(models.Model):
@@ -1633,7 +1647,10 @@ class Alert(DeliveryMixin):
         ]
 
     def __str__(self):
-        return f"{self.event} to {self.subscriber}"
+        return gettext("%(event)s to %(recipient)s") % {
+            "event": self.event,
+            "recipient": self.subscriber,
+        }
 
 
 class WebhookEndpoint(SubjectMixin, models.Model):
@@ -1710,7 +1727,10 @@ class WebhookDelivery(DeliveryMixin):
         ]
 
     def __str__(self):
-        return f"{self.event} to {self.endpoint}"
+        return gettext("%(event)s to %(recipient)s") % {
+            "event": self.event,
+            "recipient": self.endpoint,
+        }
 
 
 class WebhookAttempt(models.Model):

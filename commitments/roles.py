@@ -23,10 +23,14 @@ migrating is all it takes.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 EDITOR = "Editor"
 PUBLISHER = "Publisher"
 ADMIN = "Admin"
 ROLES = (EDITOR, PUBLISHER, ADMIN)
+#: The roles' names are stored in English (the groups'); shown translated (``forms.py``).
+_ROLE_NAMES = (gettext_noop("Editor"), gettext_noop("Publisher"), gettext_noop("Admin"))
 #: Roles that must use two-factor sign-in when ``REQUIRE_2FA`` is on (as superusers must).
 TWO_FACTOR_ROLES = (PUBLISHER, ADMIN)
 

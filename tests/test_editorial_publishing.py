@@ -137,6 +137,7 @@ def test_statement_edits_are_history_with_the_user(role_client, make_commitment,
         "/admin/commitments/statement/add/",
         {
             "text": "The doctrine is still being studied.",
+            "language": "en",  # the language it was said in (issue 13)
             "kind": "quote",
             "speaker_description": "a figure close to French maritime security",
             "said_on": "2025-10-01",

@@ -16,7 +16,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..models import EditorsDigest, Flag
 from ..roles import PUBLISHER
@@ -44,30 +47,41 @@ def _line(flag: Flag, *, resolved: bool) -> str:
     return f"{text}\n  {url}"
 
 
+def _when(moment) -> str:
+    """A moment as the active language writes it: "01 July 2025 09:00", "01 juillet 2025 09:00"."""
+    return date_format(timezone.localtime(moment), "d F Y H:i")
+
+
 def digest_body(*, raised: list[Flag], resolved: list[Flag], covers_from, covers_until) -> str:
-    since = (
-        f"since {timezone.localtime(covers_from):%d %B %Y %H:%M}"
-        if covers_from
-        else "so far (this is the first digest)"
-    )
-    parts = [f"What the tracker's background jobs noticed {since}.", ""]
+    """The digest's text, in the active language (``editors_digest_send`` picks it)."""
+    if covers_from:
+        intro = _("What the tracker's background jobs noticed since %(moment)s.") % {
+            "moment": _when(covers_from)
+        }
+    else:
+        intro = _("What the tracker's background jobs noticed so far (this is the first digest).")
+    parts = [intro, ""]
     if raised:
-        parts += [f"Flags raised ({len(raised)}):"]
+        parts += [_("Flags raised (%(n)d):") % {"n": len(raised)}]
         parts += [_line(flag, resolved=False) for flag in raised]
         parts.append("")
     if resolved:
-        parts += [f"Flags resolved ({len(resolved)}):"]
+        parts += [_("Flags resolved (%(n)d):") % {"n": len(resolved)}]
         parts += [_line(flag, resolved=True) for flag in resolved]
         parts.append("")
-    parts.append(f"Up to {timezone.localtime(covers_until):%d %B %Y %H:%M}.")
+    parts.append(_("Up to %(moment)s.") % {"moment": _when(covers_until)})
     return "\n".join(parts)
 
 
 @transaction.atomic
-def editors_digest_send(*, now: datetime.datetime | None = None) -> EditorsDigest | None:
+def editors_digest_send(
+    *, now: datetime.datetime | None = None, language: str | None = None
+) -> EditorsDigest | None:
     """Send the digest covering everything since the last one (on published and draft
     commitments alike: publishers need both). Returns the digest recorded, or None when
-    nothing is new or there is no publisher with an email address to send it to."""
+    nothing is new or there is no publisher with an email address to send it to.
+    ``language``: the digest's language (the site's, ``LANGUAGE_CODE``, by default; ``fr``
+    for a French newsroom's desk): its words, dates and flags' plain words."""
     now = now or timezone.now()
     with advisory_lock("commitments.editors_digest_send"):
         last = EditorsDigest.objects.order_by("-covers_until").first()
@@ -94,11 +108,15 @@ def editors_digest_send(*, now: datetime.datetime | None = None) -> EditorsDiges
             resolved_count=len(resolved),
             recipients=", ".join(recipients),
         )
-        flags_word = "flag" if len(raised) == 1 else "flags"
-        subject = f"Tracker digest: {len(raised)} {flags_word} raised, {len(resolved)} resolved"
-        body = digest_body(
-            raised=raised, resolved=resolved, covers_from=covers_from, covers_until=now
-        )
+        with translation.override(language or settings.LANGUAGE_CODE):
+            subject = ngettext(
+                "Tracker digest: %(raised)d flag raised, %(resolved)d resolved",
+                "Tracker digest: %(raised)d flags raised, %(resolved)d resolved",
+                len(raised),
+            ) % {"raised": len(raised), "resolved": len(resolved)}
+            body = digest_body(
+                raised=raised, resolved=resolved, covers_from=covers_from, covers_until=now
+            )
         # Sent inside the transaction: if sending fails, the digest is not recorded and the
         # next run covers the same period again.
         EmailMessage(subject=subject, body=body, to=recipients).send()

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import events
 from ..caching import lock_public_version
@@ -70,7 +71,10 @@ def normalise_url(url: str) -> str:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError as exc:
         raise ValidationError(
-            {"url": f"“{url[:200]}” is not a web address starting with http:// or https://."}
+            {
+                "url": _("“%(url)s” is not a web address starting with http:// or https://.")
+                % {"url": url[:200]}
+            }
         ) from exc
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -153,28 +157,28 @@ def _validate_effective_date(
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if effective_on is None:
-        return {"effective_on": "Give the date the change took effect."}
+        return {"effective_on": _("Give the date the change took effect.")}
     if precision not in DatePrecision.values:
-        return {"effective_precision": f"Unknown date precision “{precision}”."}
+        return {
+            "effective_precision": _("Unknown date precision “%(precision)s”.")
+            % {"precision": precision}
+        }
     today = timezone.localdate()
     # A vague date is refused only when every day it could mean is wrong.
     if start_of_period(effective_on, precision) > today:
-        errors["effective_on"] = "This date is after today."
+        errors["effective_on"] = _("This date is after today.")
     elif commitment.made_on and end_of_period(effective_on, precision) < commitment.made_on:
         made = format_vague_date(commitment.made_on, commitment.made_precision)
-        errors["effective_on"] = f"This date is before the commitment was made ({made})."
+        errors["effective_on"] = _("This date is before the commitment was made (%(made)s).") % {
+            "made": made
+        }
     return errors
 
 
 def _refresh_current_status(commitment: Commitment) -> None:
     """Keep the commitment's status and its date in step with its latest standing update
     (latest by effective date, then by when it was recorded)."""
-    latest = (
-        StatusUpdate.objects.filter(commitment=commitment)
-        .standing()
-        .latest_first()
-        .first()
-    )
+    latest = StatusUpdate.objects.filter(commitment=commitment).standing().latest_first().first()
     if latest is None:
         commitment.status = Status.NOT_STARTED
         commitment.status_since = None
@@ -201,6 +205,7 @@ def status_update_errors(
     new_sources: Iterable[dict] = (),
     corrects: StatusUpdate | None = None,
     correction_note: str = "",
+    correction_note_fr: str = "",
 ) -> dict[str, str]:
     """Every reason a status update would be refused, keyed by field. The admin's form
     shows these beside the fields; ``status_update_create`` refuses on any of them.
@@ -208,21 +213,24 @@ def status_update_errors(
     errors: dict[str, str] = {}
     if status not in Status.values:
         known = ", ".join(str(label) for label in Status.labels)
-        errors["status"] = f"Unknown status “{status}”. Choose one of: {known}."
+        errors["status"] = _("Unknown status “%(status)s”. Choose one of: %(known)s.") % {
+            "status": status,
+            "known": known,
+        }
     if not sources and not new_sources:
-        errors["sources"] = "A status update needs at least one source."
+        errors["sources"] = _("A status update needs at least one source.")
     elif any(source.pk is None for source in sources):
-        errors["sources"] = "Save each source before citing it."
+        errors["sources"] = _("Save each source before citing it.")
     if not (description or "").strip():
-        errors["description"] = "Say what happened, in your own words."
+        errors["description"] = _("Say what happened, in your own words.")
     errors.update(_validate_effective_date(commitment, effective_on, effective_precision))
     if corrects is not None:
         if corrects.commitment_id != commitment.pk:
-            errors["corrects"] = "A correction must correct an entry of the same commitment."
+            errors["corrects"] = _("A correction must correct an entry of the same commitment.")
         if not (correction_note or "").strip():
-            errors["correction_note"] = "A correction must say what was wrong."
-    elif (correction_note or "").strip():
-        errors["corrects"] = "Choose the entry this correction corrects."
+            errors["correction_note"] = _("A correction must say what was wrong.")
+    elif (correction_note or "").strip() or (correction_note_fr or "").strip():
+        errors["corrects"] = _("Choose the entry this correction corrects.")
     return errors
 
 
@@ -234,11 +242,13 @@ def status_update_create(
     effective_on: datetime.date,
     effective_precision: str = DatePrecision.DAY,
     description: str,
+    description_fr: str = "",
     sources: Iterable[Source] = (),
     new_sources: Iterable[dict] = (),
     recorded_by=None,
     corrects: StatusUpdate | None = None,
     correction_note: str = "",
+    correction_note_fr: str = "",
     idempotency_key: uuid.UUID | None = None,
 ) -> StatusUpdate:
     """Append a step to a commitment's timeline and bring its current status into step.
@@ -252,6 +262,10 @@ def status_update_create(
     logging updates at once both land, one after the other, and the current status is
     computed from both. On a published commitment its followers are told (an outbox event,
     ``status_update.created`` or ``status_update.corrected``) in the same transaction.
+
+    ``description_fr`` and ``correction_note_fr``: the French, optional (French readers
+    then get the English, marked). Once saved, the French changes only through a revision
+    (``services.revisions``); the English never does.
     """
     sources = _cited_sources(sources, new_sources)
     given = commitment
@@ -267,6 +281,7 @@ def status_update_create(
         sources=sources,
         corrects=corrects,
         correction_note=correction_note,
+        correction_note_fr=correction_note_fr,
     )
     if errors:
         raise ValidationError(errors)
@@ -277,9 +292,11 @@ def status_update_create(
         effective_on=start_of_period(effective_on, effective_precision),
         effective_precision=effective_precision,
         description=description.strip(),
+        description_fr=(description_fr or "").strip(),
         recorded_by=recorded_by,
         corrects=corrects,
         correction_note=(correction_note or "").strip(),
+        correction_note_fr=(correction_note_fr or "").strip(),
         idempotency_key=idempotency_key,
     )
     update.full_clean(exclude=["sources"])
@@ -340,11 +357,11 @@ def source_description_errors(
             errors["url"] = exc.message_dict["url"][0]
     if not known:
         if not (title or "").strip():
-            errors["title"] = "Give the new source's title."
+            errors["title"] = _("Give the new source's title.")
         if not (outlet or "").strip():
-            errors["outlet"] = "Give the outlet that published the new source."
+            errors["outlet"] = _("Give the outlet that published the new source.")
     if published_on and start_of_period(published_on, published_precision) > timezone.localdate():
-        errors["published_on"] = "This date is after today."
+        errors["published_on"] = _("This date is after today.")
     elif published_on:
         try:
             Source._meta.get_field("published_on").run_validators(published_on)
@@ -365,7 +382,7 @@ def _record_once(model, create, idempotency_key, fields: dict):
         try:
             idempotency_key = uuid.UUID(str(idempotency_key))
         except ValueError as exc:
-            raise ValidationError({"idempotency_key": "The form's token is damaged."}) from exc
+            raise ValidationError({"idempotency_key": _("The form's token is damaged.")}) from exc
     existing = model.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
@@ -407,20 +424,20 @@ def check_errors(
     beside the fields; ``check_record`` refuses on any of them)."""
     errors: dict[str, str] = {}
     if commitment is None:
-        errors["commitment"] = "Choose the commitment that was checked."
+        errors["commitment"] = _("Choose the commitment that was checked.")
     if checked_on is None:
-        errors["checked_on"] = "Give the date the commitment was checked."
+        errors["checked_on"] = _("Give the date the commitment was checked.")
     elif checked_on > timezone.localdate():
-        errors["checked_on"] = "The date checked is after today."
+        errors["checked_on"] = _("The date checked is after today.")
     else:
         try:
             Check._meta.get_field("checked_on").run_validators(checked_on)
         except ValidationError as exc:
             errors["checked_on"] = " ".join(exc.messages)
     if not (note or "").strip():
-        errors["note"] = "Say what was checked and what it showed."
+        errors["note"] = _("Say what was checked and what it showed.")
     if source is not None and source.pk is None:
-        errors["source"] = "Save the source before citing it."
+        errors["source"] = _("Save the source before citing it.")
     return errors
 
 

@@ -19,7 +19,14 @@ approved it, for its kind, or for the actors and related commitments of a commit
 simple-history stays the complete audit trail behind it, and its own "revert" form is
 closed (``admin.NoRevertMixin``), so it is no route around the publisher.
 
-Status updates are not revised: they are append-only, and a mistake is a correction entry.
+Status updates are append-only, and a mistake is a correction entry; only their French
+(our translation of the step's words, not evidence) may change, and only through a revision
+(``REVISED_FIELDS[StatusUpdate]``), which migration 0019's trigger lets through.
+
+Both languages are revised alike (issue 13): every ``<field>_fr`` of
+``languages.TRANSLATED_FIELDS`` and the quotes' language and translations are revised
+fields, so a change to the French leaves the same public trace as one to the English,
+labelled by the field's verbose name ("Title (French)").
 """
 
 from __future__ import annotations
@@ -28,16 +35,20 @@ import copy
 import decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import events, roles
 from ..caching import lock_public_version
 from ..dates import format_vague_date
+from ..languages import TRANSLATED_FIELDS, field_name
 from ..models import (
     Actor,
     ActorRole,
@@ -50,19 +61,23 @@ from ..models import (
     Revision,
     Source,
     Statement,
+    StatusUpdate,
     Topic,
 )
 from .outbox import event_record
 from .publishing import PUBLISH_PERMISSION, commitment_publish_errors
 
-#: What readers see of each kind of record, field by field. ``roles`` and ``relations``
-#: are a commitment's actors (with their roles) and its related commitments.
-REVISED_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+#: What readers see of each kind of record, field by field, in English. ``roles`` and
+#: ``relations`` are a commitment's actors (with their roles) and its related commitments.
+_ENGLISH_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     Commitment: (
         "title",
         "slug",
         "summary",
         "original_wording",
+        "original_wording_language",
+        "original_wording_translation_en",
+        "original_wording_translation_fr",
         "made_on",
         "made_precision",
         "made_in",
@@ -75,6 +90,9 @@ REVISED_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     ),
     Statement: (
         "text",
+        "language",
+        "translation_en",
+        "translation_fr",
         "kind",
         "speaker",
         "speaker_description",
@@ -110,6 +128,27 @@ REVISED_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     Topic: ("name", "slug", "description"),
 }
 
+
+def _with_french(model, names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` with each translated field's French version right after it."""
+    translated = TRANSLATED_FIELDS.get(model.__name__, ())
+    out: list[str] = []
+    for name in names:
+        out.append(name)
+        if name in translated:
+            out.append(field_name(name, "fr"))
+    return tuple(out)
+
+
+#: What readers see of each kind of record, field by field, in both languages. A status
+#: update is revised only in French: its English words are evidence, corrected by a new
+#: entry; the French is our translation (the append-only trigger lets exactly these
+#: columns change, migration 0019).
+REVISED_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    **{model: _with_french(model, names) for model, names in _ENGLISH_FIELDS.items()},
+    StatusUpdate: ("description_fr", "correction_note_fr"),
+}
+
 #: A commitment's pseudo fields: the rows behind them as (model, owner, first, second).
 ROW_FIELDS = {
     "roles": (CommitmentActor, "commitment", "actor_id", "role"),
@@ -118,8 +157,8 @@ ROW_FIELDS = {
 
 
 PSEUDO_FIELDS = {
-    "roles": _("actors and their roles"),
-    "relations": _("related commitments"),
+    "roles": gettext_lazy("actors and their roles"),
+    "relations": gettext_lazy("related commitments"),
 }
 
 
@@ -142,6 +181,8 @@ def commitments_showing(obj) -> QuerySet[Commitment]:
         return published.filter(pk=obj.pk)
     if model is Statement:
         return published.filter(statements=obj)
+    if model is StatusUpdate:
+        return published.filter(status_updates=obj)
     if model is Observation:
         return published.filter(indicators__observations=obj)
     if model is Indicator:
@@ -150,8 +191,9 @@ def commitments_showing(obj) -> QuerySet[Commitment]:
         return published.filter(topics=obj)
     if model is Actor:
         return published.filter(
-            pk__in=Commitment.objects.filter(Q(roles__actor=obj) | Q(statements__speaker=obj))
-            .values("pk")
+            pk__in=Commitment.objects.filter(
+                Q(roles__actor=obj) | Q(statements__speaker=obj)
+            ).values("pk")
         )
     if model is Source:
         return published.filter(
@@ -235,13 +277,12 @@ def _display(model, name: str, value: Any, side: dict[str, Any]) -> str:
     if name == "roles":
         actors = Actor.objects.in_bulk([actor_id for actor_id, _role in value])
         return "; ".join(
-            f"{actors[a].name if a in actors else a} ({ActorRole(role).label})"
-            for a, role in value
+            f"{actors[a].name if a in actors else a} ({ActorRole(role).label})" for a, role in value
         )
     if name == "relations":
-        titles = dict(Commitment.objects.filter(pk__in=[c for c, _k in value]).values_list(
-            "pk", "title"
-        ))
+        titles = dict(
+            Commitment.objects.filter(pk__in=[c for c, _k in value]).values_list("pk", "title")
+        )
         labels = dict(CommitmentRelation.Kind.choices)
         return "; ".join(f"{labels.get(kind, kind)} {titles.get(c, c)}" for c, kind in value)
     field = model._meta.get_field(name)
@@ -264,8 +305,8 @@ def _display(model, name: str, value: Any, side: dict[str, Any]) -> str:
 
 def _label(model, name: str) -> str:
     if name in PSEUDO_FIELDS:
-        return str(PSEUDO_FIELDS[name]).capitalize()
-    return str(model._meta.get_field(name).verbose_name).capitalize()
+        return capfirst(str(PSEUDO_FIELDS[name]))
+    return capfirst(str(model._meta.get_field(name).verbose_name))
 
 
 def _is_related(model, name: str) -> bool:
@@ -281,6 +322,8 @@ def object_label(obj) -> str:
         label = f"Figure: {obj.indicator.name}, {obj.vague('observed_on')}"
     elif isinstance(obj, Source):
         label = f"Source: {obj.outlet}: {obj.title}"
+    elif isinstance(obj, StatusUpdate):
+        label = f"Status update, {obj.vague('effective_on')}: {obj.commitment.title}"
     else:
         label = f"{str(type(obj)._meta.verbose_name).capitalize()}: {obj}"
     return label[:300]
@@ -305,6 +348,13 @@ def revision_changes(*, obj, after: dict[str, Any]) -> list[dict[str, Any]]:
             for name in names
         },
     }
+    # Stored in the site's language (as ``object_label``), whichever language the editor
+    # works in; a page in another language labels a change again from its ``field``.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _changes_list(model, names, before, proposed)
+
+
+def _changes_list(model, names, before, proposed) -> list[dict[str, Any]]:
     return [
         {
             "field": name,
@@ -322,6 +372,39 @@ def revision_changes(*, obj, after: dict[str, Any]) -> list[dict[str, Any]]:
 # --- Writing -----------------------------------------------------------------------------
 
 
+def _named(exc: ValidationError, model) -> ValidationError:
+    """``exc`` with each message saying which field it is about ("Language: Use a language
+    code such as en or fr."), still keyed by field so a form shows it beside the field."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    named = {}
+    for name, messages in exc.message_dict.items():
+        try:
+            label = str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:  # NON_FIELD_ERRORS, or a name that is not a field
+            named[name] = messages
+            continue
+        named[name] = [
+            _("%(label)s: %(message)s") % {"label": capfirst(label), "message": message}
+            for message in messages
+        ]
+    return ValidationError(named)
+
+
+def _check_fields(obj, changes: list[dict[str, Any]]) -> None:
+    """Each changed field's proposed value as the field itself judges it (its length, its
+    choices, a language code's form), before anything is written. Rules across fields are
+    the record's own ``clean`` and wait for ``revision_apply``."""
+    candidate = copy.copy(obj)
+    names = [c["field"] for c in changes if not _is_related(type(obj), c["field"])]
+    _set_values(candidate, {c["field"]: c["after"] for c in changes if c["field"] in names})
+    exclude = [f.name for f in type(obj)._meta.concrete_fields if f.name not in names]
+    try:
+        candidate.clean_fields(exclude=exclude)
+    except ValidationError as exc:
+        raise _named(exc, type(obj)) from exc
+
+
 def _check_kind_and_reason(kind: str, reason: str) -> dict[str, str]:
     errors = {}
     if kind not in Revision.Kind.values:
@@ -335,19 +418,31 @@ def _check_kind_and_reason(kind: str, reason: str) -> dict[str, str]:
     return errors
 
 
+#: The permission that lets one propose a change, when it is not ``change_<model>``: who may
+#: log a step may translate one (no one may change a step otherwise).
+_REVISE_ACTION = {StatusUpdate: "add"}
+
+
 def _may_change(user, model) -> bool:
     opts = model._meta
-    return user is not None and user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+    action = _REVISE_ACTION.get(model, "change")
+    return user is not None and user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
 
 
 @transaction.atomic
-def revision_submit(*, obj, after: dict[str, Any], kind: str, reason: str, by) -> Revision | None:
+def revision_submit(
+    *, obj, after: dict[str, Any], kind: str, reason: str, by, reason_fr: str = ""
+) -> Revision | None:
     """Record a change to a public record: proposed when ``by`` is an editor, applied at
     once when ``by`` is a publisher. Returns None when nothing would change, and the
-    waiting revision when the same editor proposes the same change twice."""
+    waiting revision when the same editor proposes the same change twice. ``reason_fr``:
+    the reason in French, optional (French readers get the English one, marked)."""
     reason = (reason or "").strip()
+    reason_fr = (reason_fr or "").strip()
     model = type(obj)
     errors = _check_kind_and_reason(kind, reason)
+    if len(reason_fr) > 2000:
+        errors["reason_fr"] = _("Keep the reason in French under 2,000 characters.")
     if model not in REVISED_FIELDS:
         errors["__all__"] = _("This kind of record is not revised here.")
     elif not _may_change(by, model):
@@ -361,6 +456,7 @@ def revision_submit(*, obj, after: dict[str, Any], kind: str, reason: str, by) -
     changes = revision_changes(obj=stored, after=after)
     if not changes:
         return None
+    _check_fields(stored, changes)
     content_type = ContentType.objects.get_for_model(model)
     waiting = Revision.objects.proposed().filter(
         content_type=content_type, object_id=stored.pk, proposed_by=by, changes=changes
@@ -374,6 +470,7 @@ def revision_submit(*, obj, after: dict[str, Any], kind: str, reason: str, by) -
         changes=changes,
         kind=kind,
         reason=reason,
+        reason_fr=reason_fr,
         proposed_by=by,
         proposed_role=role_label(by),
         proposed_at=timezone.now(),
@@ -465,14 +562,22 @@ def revision_apply(*, revision: Revision, by, note: str = "") -> Revision:
         )
     showing_before = set(commitments_showing(obj).values_list("pk", flat=True))
     related = _set_values(obj, {c["field"]: c["after"] for c in locked.changes})
-    obj.full_clean()
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise _named(exc, model) from exc
     if model is Commitment and obj.is_published:
         errors = commitment_publish_errors(commitment=obj)
         if errors:
             raise ValidationError(errors)
     obj._change_reason = f"{locked.get_kind_display()}: {locked.reason}"[:100]
     obj._history_user = by
-    obj.save()
+    if model is StatusUpdate:
+        # Append-only: only the revised columns (its French) are written, which is all the
+        # table's trigger lets change on a saved step.
+        obj.save(update_fields=[c["field"] for c in locked.changes])
+    else:
+        obj.save()
     _set_related(obj, related)
     locked.state = Revision.State.APPLIED
     locked.decided_by = by
@@ -530,3 +635,10 @@ def revision_reject(*, revision: Revision, by, note: str) -> Revision:
     locked.decision_note = note
     locked.save()
     return locked
+
+
+def change_label(model, name: str) -> str:
+    """The label of a revised field in the active language ("Title (French)", "Titre (en
+    français)"): a change stores its label in the site's language; a page in another
+    language labels it again from the change's ``field`` with this."""
+    return _label(model, name)

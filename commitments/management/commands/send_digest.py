@@ -5,7 +5,8 @@ Owns the command line only; who gets what is ``services/digest.py``'s.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from commitments.services import editors_digest_send
 
@@ -13,8 +14,19 @@ from commitments.services import editors_digest_send
 class Command(BaseCommand):
     help = "Email the publishers the flags raised and resolved since the last digest."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--language",
+            default=settings.LANGUAGE_CODE,
+            help="The digest's language: en-gb (the default) or fr.",
+        )
+
     def handle(self, *args, **options):
-        digest = editors_digest_send()
+        language = options["language"]
+        if language not in dict(settings.LANGUAGES):
+            known = ", ".join(code for code, _name in settings.LANGUAGES)
+            raise CommandError(f"--language: “{language}” is not one of {known}.")
+        digest = editors_digest_send(language=language)
         if digest is None:
             self.stdout.write("Nothing sent: nothing new, or no publisher with an email address.")
         else:
