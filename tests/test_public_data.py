@@ -265,20 +265,23 @@ def test_the_sitemap_is_an_index_of_pages_holding_every_commitment(
 
     index = ET.fromstring(client.get("/sitemap.xml").content)
     pages = [page.findtext(f"{SITEMAP}loc") for page in index.findall(f"{SITEMAP}sitemap")]
+    # Issue 13: each commitment is listed in English and in French, 10 addresses in all.
     assert "http://testserver/sitemap-commitments.xml" in pages
-    assert "http://testserver/sitemap-commitments.xml?p=2" in pages
-    assert "http://testserver/sitemap-commitments.xml?p=3" not in pages
+    assert "http://testserver/sitemap-commitments.xml?p=4" in pages
+    assert "http://testserver/sitemap-commitments.xml?p=5" not in pages
 
     def page(number):
         root = ET.fromstring(client.get(f"/sitemap-commitments.xml?p={number}").content)
         return [url.findtext(f"{SITEMAP}loc") for url in root.findall(f"{SITEMAP}url")]
 
-    first, second = page(1), page(2)
-    assert len(first) == 3 and len(second) == 2
-    assert sorted(first + second) == sorted(
-        f"http://testserver{c.get_absolute_url()}" for c in commitments
+    pieces = [page(number) for number in (1, 2, 3, 4)]
+    assert [len(piece) for piece in pieces] == [3, 3, 3, 1]
+    assert sorted(sum(pieces, [])) == sorted(
+        f"http://testserver{prefix}{c.get_absolute_url()}"
+        for c in commitments
+        for prefix in ("", "/fr")
     )
-    assert client.get("/sitemap-commitments.xml?p=3").status_code == 404
+    assert client.get("/sitemap-commitments.xml?p=5").status_code == 404
     assert sorted(sitemap_locations(client)) == sorted(set(sitemap_locations(client)))
 
 
