@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 import smtplib
 import socket
 import time
@@ -114,9 +115,14 @@ def digest_message_id(subscriber_id: int, day: datetime.date) -> str:
     return f"<digest.{subscriber_id}.{day.isoformat()}@{site_domain()}>"
 
 
+#: Any run of white space but the no-break ones French puts before ":" (issue 13).
+_BREAKING_SPACE = re.compile(r"[^\S\u00a0\u202f]+")
+
+
 def one_line(text, limit: int = SUBJECT_MAX) -> str:
-    """Plain text on one line (header injection is refused by Django anyway), trimmed."""
-    text = " ".join(str(text or "").split())
+    """Plain text on one line (header injection is refused by Django anyway), trimmed; a
+    no-break space stays one."""
+    text = _BREAKING_SPACE.sub(" ", str(text or "")).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -436,7 +442,7 @@ def _digest_render(alerts: list[Alert], day: datetime.date) -> Rendered:
         "%(site)s: %(count)s change you follow, %(day)s",
         "%(site)s: %(count)s changes you follow, %(day)s",
         count,
-    ) % {"site": settings.SITE_NAME, "count": count, "day": formats.date_format(day, "d F Y")}
+    ) % {"site": settings.SITE_NAME, "count": count, "day": formats.date_format(day, "j F Y")}
     return Rendered(
         subject=one_line(subject),
         text=render_to_string("alerts/mail/digest.txt", context),
