@@ -133,7 +133,13 @@ def validate(value, schema, spec, path="$"):
         properties = schema.get("properties", {})
         for name in schema.get("required", []):
             assert name in value, f"{path}: missing {name}"
+        # A map (``dict[str, str]``, e.g. ``status_labels`` by language, issue 13) says the
+        # type of its values in ``additionalProperties``; other objects allow no unknown name.
+        extra = schema.get("additionalProperties")
         for name, item in value.items():
+            if name not in properties and isinstance(extra, dict):
+                validate(item, extra, spec, f"{path}.{name}")
+                continue
             assert name in properties, f"{path}: {name} is not in the schema"
             validate(item, properties[name], spec, f"{path}.{name}")
     if kind == "array":
@@ -191,7 +197,11 @@ def test_api_content_filters_and_timeline(client, seeded, make_source, log_updat
     assert client.get("/api/commitments?status=nonsense").json()["count"] == 4
     taxi = client.get("/api/commitments/intercept-taxi-boats").json()
     assert taxi["status_since"] == "2025-10" and taxi["made_on"] == "2025-07"
-    assert {"slug": "keir-starmer", "name": "Keir Starmer", "role": "made_by"} in taxi["actors"]
+    # Each actor also has its French name (issue 13), whatever the seeds give it.
+    assert {"slug": "keir-starmer", "name": "Keir Starmer", "role": "made_by"} in [
+        {key: actor[key] for key in ("slug", "name", "role")} for actor in taxi["actors"]
+    ]
+    assert all(isinstance(actor["name_fr"], str) for actor in taxi["actors"])
 
     commitment = Commitment.objects.get(slug="intercept-taxi-boats")
     first = commitment.status_updates.order_by("effective_on").first()
@@ -224,6 +234,7 @@ def test_api_content_filters_and_timeline(client, seeded, make_source, log_updat
         "value": 36956,
         "source_id": arrivals["observations"][0]["source_id"],
         "note": arrivals["observations"][0]["note"],
+        "note_fr": arrivals["observations"][0]["note_fr"],  # issue 13, as the seeds give it
     }
 
 
