@@ -463,3 +463,17 @@ def test_a_damaged_link_is_explained_in_french_under_fr(client):
     body = response.content.decode()
     assert response.status_code == 400
     assert "Ce lien ne fonctionne pas" in body and "Ce lien est abîmé" in body
+
+
+def test_a_webhook_test_event_carries_its_words_in_both_languages():
+    from commitments.models import WebhookEndpoint
+    from commitments.services import webhooks
+
+    endpoint = WebhookEndpoint.objects.create(url="https://hooks.newsroom.test/in", secret="s")
+    with translation.override("fr"):  # sent from the French admin: the payload is the same
+        event = webhooks.webhook_test_event_send(endpoint=endpoint)
+    assert event.payload["headline"] == "Test event"
+    assert event.payload["translations"]["fr"]["headline"] == "Événement de test"
+    assert event.payload["translations"]["fr"]["url"] == f"{SITE}/fr/"
+    with translation.override("fr"):
+        assert webhooks.url_errors("ftp://x") == "L’adresse doit commencer par https://."
