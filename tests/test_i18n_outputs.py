@@ -104,6 +104,7 @@ def test_the_french_atom_feed_is_in_french_links_to_french_pages_and_marks_the_e
     assert "The budget line was frozen." in theirs
     assert '<div lang="en">' in theirs and "(en anglais, pas encore traduit)" in theirs
     assert "pas encore traduit" not in ours
+    assert f"Préfecture maritime{NB}: Communiqué" in ours  # French typography
 
     english = ET.fromstring(client.get(f"/feeds/commitments/{commitment.slug}/").content)
     assert english.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-gb"
