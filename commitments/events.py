@@ -13,7 +13,8 @@ Two languages (issue 13): the keys above are in English (the site's language), a
 always were; ``translations`` holds, per other language (``{"fr": {...}}``), the same keys
 in that language wherever the payload carries words or a page's address: ``headline``,
 ``summary``, ``url``, ``occurred_label``, and in ``commitment``/``actor``/``topic``/
-``status_update``/``flag``/``revision`` their titles, names, labels, notes and addresses.
+``status_update``/``flag``/``revision`` their titles, names, labels, notes and addresses,
+and in ``changes`` each changed field's name.
 Our labels and headlines always have their French; an editor's words have it when the
 editor wrote it, else "" (a reader then gets the English, marked: ``localized``). A source
 says its ``language``. Addresses are absolute (``settings.SITE_URL``), since a mail or a newsroom's
@@ -181,6 +182,17 @@ def _overlay(base: dict, words: dict) -> dict:
     for key, value in words.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             out[key] = _overlay(base[key], value)
+        elif (
+            isinstance(value, list)
+            and isinstance(base.get(key), list)
+            and len(value) == len(base[key])
+        ):  # a list of the same things (the changes), item by item
+            out[key] = [
+                _overlay(item, other)
+                if isinstance(item, dict) and isinstance(other, dict)
+                else item
+                for item, other in zip(base[key], value, strict=True)
+            ]
         elif isinstance(value, str):
             if value.strip():
                 out[key] = value
@@ -466,6 +478,19 @@ def flag_payload_expression(*, reason: str, resolved: bool, now: datetime.dateti
 # --- Revisions ------------------------------------------------------------------------------
 
 
+def _change_label(revision: Revision, change: dict) -> str:
+    """A changed field's name in the active language (its model field's label), else the
+    label the revision recorded (a field that is not a model field, such as the actors)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.exceptions import FieldDoesNotExist
+
+    model = ContentType.objects.get_for_id(revision.content_type_id).model_class()
+    try:
+        return str(model._meta.get_field(change["field"]).verbose_name).capitalize()
+    except (FieldDoesNotExist, KeyError, AttributeError):
+        return change.get("label") or change.get("field", "")
+
+
 def revision_headline(revision: Revision) -> str:
     if revision.kind == Revision.Kind.CORRECTION:
         return _("Published text corrected")
@@ -501,6 +526,10 @@ def revision_payload(
                 "kind_label": in_language(language, lambda: str(revision.public_kind_label)),
                 "reason": own_words(revision, "reason", language),
             },
+            "changes": [
+                {"field": in_language(language, _change_label, revision, change)}
+                for change in revision.changes
+            ],
         }
 
     return _payload(

@@ -478,3 +478,28 @@ def test_a_webhook_test_event_carries_its_words_in_both_languages():
     assert event.payload["translations"]["fr"]["url"] == f"{SITE}/fr/"
     with translation.override("fr"):
         assert webhooks.url_errors("ftp://x") == "L’adresse doit commencer par https://."
+
+
+def test_a_revision_payload_names_the_changed_fields_in_french(
+    make_topic, make_commitment, role_client
+):
+    from commitments.models import Topic
+
+    topic = make_topic(name="Returns", name_fr="Retours", slug="returns")
+    make_commitment().topics.add(topic)
+    publisher = role_client("Publisher").user
+    services.revision_submit(
+        obj=topic,
+        after={"name": "Returns to France"},
+        kind="minor",
+        reason="Clearer.",
+        by=publisher,
+    )
+    payload = OutboxEvent.objects.get(key__startswith="revision:").payload
+    fr = payload["translations"]["fr"]
+    assert payload["changes"][0]["field"] == "Name"
+    assert fr["changes"] == [
+        {"field": french(Topic._meta.get_field("name").verbose_name).capitalize()}
+    ]
+    assert fr["topic"] == {"name": "Retours", "url": f"{SITE}/fr/topics/returns/"}
+    assert events.localized(payload, "fr")["changes"][0]["before"] == "Returns"
