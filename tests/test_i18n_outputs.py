@@ -311,6 +311,7 @@ def test_subscribing_from_a_french_page_gives_a_french_confirmation_with_french_
     assert any(link.startswith(f"{SITE}/fr/alerts/manage/") for link in links)
     html = message.alternatives[0][0]
     assert '<html lang="fr">' in html and "Confirmez votre abonnement" in html
+    assert message.extra_headers["Content-Language"] == "fr"
 
     confirm = next(link for link in links if "/alerts/confirm/" in link).removeprefix(SITE)
     page = client.get(confirm)
@@ -405,6 +406,10 @@ def test_each_alert_is_in_its_readers_language_with_links_to_pages_in_it(boats, 
     assert any(link.startswith(f"{SITE}/fr/alerts/manage/") for link in links)
     assert fr.extra_headers["List-Unsubscribe"].startswith(f"<{SITE}/fr/alerts/unsubscribe/")
     assert fr.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (fr.extra_headers["Content-Language"], en.extra_headers["Content-Language"]) == (
+        "fr",
+        "en-gb",
+    )
     html = fr.alternatives[0][0]
     assert '<html lang="fr">' in html and "Gérer vos abonnements" in html
 

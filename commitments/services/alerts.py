@@ -206,6 +206,7 @@ def _message(
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
+            "Content-Language": email_language(subscriber.language),
         },
     )
     message.attach_alternative(_personal(rendered.html, manage, unsubscribe), "text/html")

@@ -368,6 +368,7 @@ def _confirmation_message(
         subject=subject.replace("\n", " ")[:200],
         body=render_to_string("alerts/mail/confirm_email.txt", context),
         to=[subscriber.email],
+        headers={"Content-Language": translation.get_language()},
     )
     message.attach_alternative(
         render_to_string("alerts/mail/confirm_email.html", context), "text/html"
