@@ -8,6 +8,10 @@ Owns the tokens' shape, their salts and how long a confirmation link lives
 asks that an unsubscribe link keep working, and an old email's link must still let its
 reader stop the mails. Must not read or write anything but the subscriber row it is given
 or looks up.
+
+A link is made in the active language (``/fr/alerts/...`` when the mail is French: the
+senders render each mail inside ``translation.override(subscriber.language)``), and every
+link works in either language: the token is the same.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from .schemas import absolute_url
 
@@ -50,14 +55,14 @@ def read_token(purpose: str, token: str) -> LinkTarget:
         data = signing.loads(token, salt=_SALT.format(purpose=purpose), max_age=max_age)
     except signing.SignatureExpired as exc:
         raise LinkError(
-            "This confirmation link has expired. Subscribe again to get a new one."
+            _("This confirmation link has expired. Subscribe again to get a new one.")
         ) from exc
     except signing.BadSignature as exc:
         raise LinkError(
-            "This link is damaged or was changed: copy the whole link from the email."
+            _("This link is damaged or was changed: copy the whole link from the email.")
         ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("s"), int):
-        raise LinkError("This link is damaged: copy the whole link from the email.")
+        raise LinkError(_("This link is damaged: copy the whole link from the email."))
     return LinkTarget(
         subscriber_id=data["s"], key=str(data.get("k", "")), subscription_id=data.get("f")
     )

@@ -17,6 +17,10 @@ No CSRF token on any of them, each for a reason:
   under ``no-referrer`` browsers send ``Origin: null`` with these pages' forms.)
 
 A GET never changes anything: mail scanners fetch every link in an email.
+
+Two languages (issue 13): every page here answers in the language of its address
+(``/fr/alerts/...``); a subscription asked for from a French page gets its emails in
+French (``Subscriber.language``), which the manage page can change.
 """
 
 from __future__ import annotations
@@ -29,11 +33,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import alert_links, selectors, services
 from .models import Subscriber, Subscription
+from .services.subscriptions import labelled, subject_label, subscriber_set_language
 from .sign_in import client_ip
 
 #: The honeypot: a field people never see or fill, and form-filling robots do.
@@ -70,7 +77,11 @@ def _form_context(subject: dict) -> dict:
     atom, json = FEEDS[kind]
     args = [thing.slug] if thing is not None else []
     return {
-        "subject_label": str(thing) if thing is not None else "every change on the tracker",
+        "subject_label": (
+            subject_label(Subscription(**subject))
+            if thing is not None
+            else _("every change on the tracker")
+        ),
         "atom_feed": reverse(atom, args=args),
         "json_feed": reverse(json, args=args),
     }
@@ -90,7 +101,7 @@ def subscribe(request: HttpRequest):
     try:
         if subject is None:
             raise ValidationError(
-                {"subject": "What this form follows is no longer published: reload its page."}
+                {"subject": _("What this form follows is no longer published: reload its page.")}
             )
         context.update(_form_context(subject))
         result = services.subscription_request(
@@ -98,6 +109,7 @@ def subscribe(request: HttpRequest):
             frequency=values["frequency"],
             client_ip=client_ip(request),
             honeypot=request.POST.get(HONEYPOT_FIELD, ""),
+            language=request.LANGUAGE_CODE,
             **subject,
         )
     except services.SubscriptionThrottled as exc:
@@ -130,15 +142,16 @@ def _manage_path(subscriber: Subscriber) -> str:
     return reverse("commitments:alerts_manage", kwargs={"token": token})
 
 
-def _subscriptions(subscriber: Subscriber, **filters):
-    return (
+def _subscriptions(subscriber: Subscriber, **filters) -> list[Subscription]:
+    """Each with its ``label`` and ``url`` in the page's language."""
+    return labelled(
         Subscription.objects.filter(subscriber=subscriber, **filters)
         .select_related("commitment", "actor", "topic")
         .order_by("created_at", "pk")
     )
 
 
-GONE = (
+GONE = gettext_lazy(
     "This address no longer follows anything here: it was unsubscribed, or it was never "
     "confirmed in time. Subscribe again from any commitment's page."
 )
@@ -188,7 +201,17 @@ def manage(request: HttpRequest, token: str):
         if action == "remove_all":
             services.subscriber_delete(subscriber=subscriber)
             return render(request, "alerts/unsubscribed.html", {"everything": True})
-        subscription = _subscriptions(subscriber, pk=_int(request.POST.get("subscription"))).first()
+        if action == "language":
+            try:
+                subscriber_set_language(
+                    subscriber=subscriber, language=request.POST.get("language", "")
+                )
+            except ValidationError as exc:
+                errors["language"] = exc.message_dict["language"][0]
+            else:
+                return HttpResponseRedirect(request.path + "?saved=1", status=303)
+        found = _subscriptions(subscriber, pk=_int(request.POST.get("subscription")))
+        subscription = found[0] if found else None
         if subscription is not None and action == "remove":
             if services.subscription_delete(subscription=subscription):
                 return render(request, "alerts/unsubscribed.html", {"everything": True})
@@ -209,6 +232,7 @@ def manage(request: HttpRequest, token: str):
             "subscriber": subscriber,
             "subscriptions": _subscriptions(subscriber),
             "frequencies": Subscription.Frequency.choices,
+            "languages": settings.LANGUAGES,
             "errors": errors,
             "notice": _notice(request),
         },
@@ -225,11 +249,11 @@ def _int(value) -> int | None:
 
 def _notice(request: HttpRequest) -> str:
     if request.GET.get("confirmed"):
-        return "Confirmed. You will get an email when what you follow changes."
+        return _("Confirmed. You will get an email when what you follow changes.")
     if request.GET.get("saved"):
-        return "Saved."
+        return _("Saved.")
     if request.GET.get("removed"):
-        return "Removed. You no longer follow that."
+        return _("Removed. You no longer follow that.")
     return ""
 
 
@@ -247,7 +271,8 @@ def unsubscribe(request: HttpRequest, token: str):
     subscriber = _subscriber(target)
     subscription = None
     if subscriber is not None and target.subscription_id is not None:
-        subscription = _subscriptions(subscriber, pk=target.subscription_id).first()
+        found = _subscriptions(subscriber, pk=target.subscription_id)
+        subscription = found[0] if found else None
     gone = subscriber is None or (target.subscription_id is not None and subscription is None)
     if gone:
         return render(request, "alerts/unsubscribed.html", {"already": True})

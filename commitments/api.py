@@ -40,7 +40,10 @@ api = NinjaAPI(
     version="1",
     description=(
         "Read-only. Published commitments only. Dates are ISO 8601 at the precision they "
-        "are known: 2025-10-24, 2025-10 (a month) or 2025 (a year)."
+        "are known: 2025-10-24, 2025-10 (a month) or 2025 (a year). Language-neutral: the "
+        "same answer whatever the request's language; each translated text has its French "
+        "beside it as <field>_fr (empty when not yet translated), and each label ours in "
+        'every language as *_labels: {"en-gb": ..., "fr": ...}.'
     ),
     urls_namespace="api",
 )
@@ -144,9 +147,7 @@ def get_timeline(request, slug: str, page: int = Query(1, ge=1, le=MAX_PAGE)):
     }
 
 
-@api.get(
-    "/commitments/{slug}/changes", response=responses(list[RevisionOut]), tags=["commitments"]
-)
+@api.get("/commitments/{slug}/changes", response=responses(list[RevisionOut]), tags=["commitments"])
 @paginate(Pages, page_size=50)
 def list_commitment_changes(request, slug: str):
     """Every change to what the commitment's page shows since it was published, newest

@@ -8,6 +8,12 @@ with their anchors, summaries, dates): a JSON Feed is the Atom feed's class with
 An entry is a status update (a step, or a correction to one) or a correction to published
 text (a ``Revision`` of kind correction); minor edits stay on the change history.
 
+Two languages (issue 13): the feeds live inside the translated addresses, so
+``/fr/feeds/...`` is the same feed in French: our titles and labels in French, the editors'
+words in French where they wrote them (else the English, marked as such in the entry's
+HTML), links to the ``/fr/`` pages, and ``language`` (Atom's ``xml:lang``, JSON Feed's
+``language``) the active one, ``fr`` or ``en-gb`` (Django's ``Feed`` reads it).
+
 Owns: the feeds' titles, links and entry order. Must not decide what is public (it reads
 ``selectors.feed_entries``) or hold site-level names (``settings.SITE_NAME``).
 """
@@ -22,8 +28,10 @@ from django.contrib.syndication.views import Feed
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, SyndicationFeed, rfc3339_date
+from django.utils.translation import gettext as _
 
 from . import selectors
+from .languages import translated
 from .models import Revision, StatusUpdate
 
 FEED_LENGTH = 50
@@ -76,18 +84,26 @@ class JSONFeed(SyndicationFeed):
         outfile.write(json.dumps(data, ensure_ascii=False, indent=1))
 
 
+def _about(title: str, words: str) -> str:
+    """ "<what it is about>: <what happened>"."""
+    return _("%(title)s: %(words)s") % {"title": title, "words": words}
+
+
 def _update_title(update: StatusUpdate, *, with_commitment: bool) -> str:
-    words = f"{update.get_status_display()} ({update.vague('effective_on')})"
+    words = _("%(status)s (%(date)s)") % {
+        "status": update.get_status_display(),
+        "date": update.vague("effective_on"),
+    }
     if update.corrects_id:
-        words = f"Correction: {words}"
-    return f"{update.commitment.title}: {words}" if with_commitment else words
+        words = _("Correction: %(words)s") % {"words": words}
+    return _about(translated(update.commitment, "title"), words) if with_commitment else words
 
 
 def _revision_title(revision: Revision, commitment=None) -> str:
-    words = f"Correction to {revision.object_label}"
+    words = _("Correction to %(record)s") % {"record": revision.object_label}
     if commitment is None:
         return words
-    return f"{commitment.title}: {words}"
+    return _about(translated(commitment, "title"), words)
 
 
 class _StatusUpdateFeed(Feed):
@@ -134,12 +150,13 @@ class _StatusUpdateFeed(Feed):
 
 class RecentChangesFeed(_StatusUpdateFeed):
     def title(self) -> str:
-        return f"{settings.SITE_NAME}: recent status changes and corrections"
+        return _about(settings.SITE_NAME, _("recent status changes and corrections"))
 
-    subtitle = (
-        "Every step recorded on a published commitment, and every correction to published "
-        "text, newest first, with sources and what it said before."
-    )
+    def subtitle(self) -> str:
+        return _(
+            "Every step recorded on a published commitment, and every correction to published "
+            "text, newest first, with sources and what it said before."
+        )
 
     def link(self):
         return reverse("commitments:commitment_list")
@@ -155,10 +172,10 @@ class CommitmentFeed(_StatusUpdateFeed):
         return selectors.public_commitment_or_404(slug)
 
     def title(self, obj):
-        return f"{obj.title}: status changes and corrections"
+        return _about(translated(obj, "title"), _("status changes and corrections"))
 
     def subtitle(self, obj):
-        return obj.summary
+        return translated(obj, "summary")
 
     def link(self, obj):
         return obj.get_absolute_url()
@@ -177,10 +194,12 @@ class ActorFeed(_StatusUpdateFeed):
         return selectors.public_actor_or_404(slug)
 
     def title(self, obj):
-        return f"{obj.name}: status changes and corrections"
+        return _about(translated(obj, "name"), _("status changes and corrections"))
 
     def subtitle(self, obj):
-        return f"Every step recorded on the commitments of {obj.name}, newest first."
+        return _("Every step recorded on the commitments of %(actor)s, newest first.") % {
+            "actor": translated(obj, "name")
+        }
 
     def link(self, obj):
         return obj.get_absolute_url()
@@ -196,10 +215,12 @@ class TopicFeed(_StatusUpdateFeed):
         return selectors.public_topic_or_404(slug)
 
     def title(self, obj):
-        return f"{obj.name}: status changes and corrections"
+        return _about(translated(obj, "name"), _("status changes and corrections"))
 
     def subtitle(self, obj):
-        return f"Every step recorded on the commitments on {obj.name}, newest first."
+        return _("Every step recorded on the commitments on %(topic)s, newest first.") % {
+            "topic": translated(obj, "name")
+        }
 
     def link(self, obj):
         return obj.get_absolute_url()

@@ -10,6 +10,15 @@ share (address, status label, dates, open flags) come from the resolvers of one 
 django-ninja builds ``/api/openapi.json`` from these classes, so the description cannot
 drift from the output.
 
+Two languages (issue 13), one shape everywhere: the API is language-neutral (codes, ISO
+dates), whatever the request's address or ``Accept-Language``. Each translated text keeps
+its field, in English, and its French sits beside it as ``<field>_fr`` ("" when not yet
+translated: the caller chooses its fallback); a label we write (a status, a kind) keeps its
+English ``*_label`` and has ``*_labels``: ``{"en-gb": ..., "fr": ...}``; a quote says its
+``language`` and has our ``translations`` (``{"en": ..., "fr": ...}``, "" where there is
+none). The exports add ``title_fr``, ``summary_fr``, ``status_label_fr`` and ``url_fr`` at
+the end of a row.
+
 Owns: field names, order, types and how each value is worked out from a commitment (or
 source, actor, revision ...) already read. Must not query the database (callers hand in
 records with their relations fetched: ``selectors``), know about requests, or decide what
@@ -27,15 +36,61 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from ninja import Field, Schema
 
 from .dates import iso_vague_date
-from .models import Actor, Commitment, Indicator, Observation, Revision, Source, Status
+from .languages import CONTENT_LANGUAGES
+from .models import (
+    Actor,
+    Commitment,
+    FlagReason,
+    Indicator,
+    Observation,
+    Revision,
+    Source,
+    Status,
+)
 
 
 def absolute_url(path: str) -> str:
     """A path on this site as the full address readers use (``settings.SITE_URL``)."""
     return settings.SITE_URL + path
+
+
+#: The interface languages, by code (``en-gb``, ``fr``): the keys of every ``*_labels``.
+def _interface_languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def labels(label) -> dict[str, str]:
+    """A label we write (a lazy translation) in every language: ``{"en-gb": .., "fr": ..}``."""
+    out = {}
+    for code in _interface_languages():
+        with translation.override(code):
+            out[code] = str(label)
+    return out
+
+
+def in_english(build):
+    """``build()`` in the site's language: a label the API returns as ``*_label`` is the
+    site's, whatever language the request was in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return build()
+
+
+def french_url(path_of) -> str:
+    """The absolute address of a page in French: ``path_of()`` with French active."""
+    with translation.override("fr"):
+        return absolute_url(path_of())
+
+
+#: The labels' schema, described once for the OpenAPI description.
+LABELS = Field(
+    ...,
+    description='The same label in each language: {"en-gb": "Stalled", "fr": "Au point mort"}.',
+)
+FRENCH = "The French version; empty when not yet translated (then use the English)."
 
 
 def commitment_path_prefix() -> str:
@@ -53,13 +108,20 @@ class _PerOutput:
     not once per commitment."""
 
     url_prefix: str
+    url_prefix_fr: str
     status_labels: dict[str, str]
+    #: By status: its label in each language.
+    status_labels_all: dict[str, dict[str, str]]
 
     @classmethod
     def now(cls) -> _PerOutput:
         return cls(
-            url_prefix=absolute_url(commitment_path_prefix()),
-            status_labels={value: str(label) for value, label in Status.choices},
+            url_prefix=absolute_url(in_english(commitment_path_prefix)),
+            url_prefix_fr=french_url(commitment_path_prefix),
+            status_labels=in_english(
+                lambda: {value: str(label) for value, label in Status.choices}
+            ),
+            status_labels_all={value: labels(label) for value, label in Status.choices},
         )
 
 
@@ -79,12 +141,14 @@ def _per_output(context: dict | None) -> _PerOutput:
 class ActorRef(Schema):
     slug: str
     name: str
+    name_fr: str = Field(..., description=FRENCH)
     role: str
 
 
 class TopicRef(Schema):
     slug: str
     name: str
+    name_fr: str = Field(..., description=FRENCH)
 
 
 class _CommitmentValues(Schema):
@@ -97,9 +161,22 @@ class _CommitmentValues(Schema):
         return f"{_per_output(context).url_prefix}{obj.slug}/"
 
     @staticmethod
+    def resolve_url_fr(obj, context=None) -> str:
+        return f"{_per_output(context).url_prefix_fr}{obj.slug}/"
+
+    @staticmethod
     def resolve_status_label(obj, context=None) -> str:
         """The label readers see; a value no longer in the vocabulary as it is."""
         return _per_output(context).status_labels.get(obj.status, obj.status)
+
+    @staticmethod
+    def resolve_status_labels(obj, context=None) -> dict[str, str]:
+        known = _per_output(context).status_labels_all.get(obj.status)
+        return known or {code: obj.status for code in _interface_languages()}
+
+    @staticmethod
+    def resolve_status_label_fr(obj, context=None) -> str:
+        return _CommitmentValues.resolve_status_labels(obj, context).get("fr", obj.status)
 
     @staticmethod
     def resolve_status_since(obj) -> str | None:
@@ -142,6 +219,38 @@ class CommitmentOut(_CommitmentValues):
     topics: list[TopicRef]
     open_flags: list[str]
     last_checked: str | None
+    # Issue 13: the French beside the English, our labels in both languages, the original
+    # wording's language and our translations of it.
+    title_fr: str = Field(..., description=FRENCH)
+    summary_fr: str = Field(..., description=FRENCH)
+    url_fr: str = Field(..., description="The commitment's page in French.")
+    status_labels: dict[str, str] = LABELS
+    open_flag_labels: list[dict[str, str]] = Field(
+        ...,
+        description="Each open flag's reason, as a label in each language, in the order "
+        'of open_flags: [{"en-gb": "No recent progress", "fr": "..."}].',
+    )
+    original_wording_language: str = Field(..., description="A code such as en or fr.")
+    original_wording_translations: dict[str, str] = Field(
+        ..., description='Our translations of the original wording: {"en": "", "fr": "..."}.'
+    )
+
+    @staticmethod
+    def resolve_open_flag_labels(obj: Commitment) -> list[dict[str, str]]:
+        reasons = dict(FlagReason.choices)
+        return [
+            labels(reasons[flag.reason])
+            if flag.reason in reasons
+            else {code: flag.reason for code in _interface_languages()}
+            for flag in obj.open_flags
+        ]
+
+    @staticmethod
+    def resolve_original_wording_translations(obj: Commitment) -> dict[str, str]:
+        return {
+            code: getattr(obj, f"original_wording_translation_{code}", "") or ""
+            for code, _name in CONTENT_LANGUAGES
+        }
 
     @staticmethod
     def resolve_made_in_source_id(obj: Commitment) -> int | None:
@@ -156,13 +265,18 @@ class CommitmentOut(_CommitmentValues):
     @staticmethod
     def resolve_actors(obj: Commitment) -> list[dict]:
         return [
-            {"slug": role.actor.slug, "name": role.actor.name, "role": role.role}
+            {
+                "slug": role.actor.slug,
+                "name": role.actor.name,
+                "name_fr": role.actor.name_fr,
+                "role": role.role,
+            }
             for role in obj.roles.all()
         ]
 
     @staticmethod
     def resolve_topics(obj: Commitment) -> list[dict]:
-        return [{"slug": t.slug, "name": t.name} for t in obj.topics.all()]
+        return [{"slug": t.slug, "name": t.name, "name_fr": t.name_fr} for t in obj.topics.all()]
 
 
 class CommitmentRow(_CommitmentValues):
@@ -185,6 +299,11 @@ class CommitmentRow(_CommitmentValues):
     open_flags: list[str]
     summary: str
     last_checked: str
+    # Issue 13, at the end: the French beside the English.
+    title_fr: str
+    summary_fr: str
+    status_label_fr: str
+    url_fr: str
 
     # A spreadsheet has no null: a date not known is "" here (null in the API).
     @staticmethod
@@ -253,6 +372,9 @@ class CorrectionOut(Schema):
     description: str
     correction_note: str
     sources: list[SourceOut]
+    description_fr: str = Field(..., description=FRENCH)
+    correction_note_fr: str = Field(..., description=FRENCH)
+    status_labels: dict[str, str] = LABELS
 
 
 class TimelineEventOut(Schema):
@@ -269,6 +391,22 @@ class TimelineEventOut(Schema):
     value: float | None
     sources: list[SourceOut]
     corrections: list[CorrectionOut]
+    text_fr: str = Field(
+        ...,
+        description="A step's or an observation's words in French (empty when not yet "
+        "translated); for a statement, always empty: see language and translations.",
+    )
+    status_labels: dict[str, str] | None = Field(
+        ..., description='A step\'s status label in each language: {"en-gb": .., "fr": ..}.'
+    )
+    language: str | None = Field(
+        ..., description="A statement's language, a code such as en or fr (null otherwise)."
+    )
+    translations: dict[str, str] | None = Field(
+        ...,
+        description='A statement\'s translations, ours: {"en": "", "fr": "..."} (null '
+        "for other events).",
+    )
 
 
 class TimelineOut(Schema):
@@ -289,6 +427,20 @@ class ActorOut(Schema):
     parent: str | None
     description: str
     url: str
+    name_fr: str = Field(..., description=FRENCH)
+    role_fr: str = Field(..., description=FRENCH)
+    description_fr: str = Field(..., description=FRENCH)
+    url_fr: str = Field(..., description="The actor's page in French.")
+    kind_labels: dict[str, str] = LABELS
+
+    @staticmethod
+    def resolve_url_fr(obj: Actor) -> str:
+        return french_url(obj.get_absolute_url)
+
+    @staticmethod
+    def resolve_kind_labels(obj: Actor) -> dict[str, str]:
+        label = dict(Actor.Kind.choices).get(obj.kind)
+        return labels(label) if label else {code: obj.kind for code in _interface_languages()}
 
     @staticmethod
     def resolve_parent(obj: Actor) -> str | None:
@@ -304,6 +456,7 @@ class ObservationOut(Schema):
     value: float
     source_id: int
     note: str
+    note_fr: str = Field(..., description=FRENCH)
 
     @staticmethod
     def resolve_date(obj: Observation) -> str:
@@ -325,6 +478,10 @@ class IndicatorOut(Schema):
     comparison_label: str
     comparison_value: float | None
     observations: list[ObservationOut]
+    name_fr: str = Field(..., description=FRENCH)
+    unit_fr: str = Field(..., description=FRENCH)
+    description_fr: str = Field(..., description=FRENCH)
+    comparison_label_fr: str = Field(..., description=FRENCH)
 
     @staticmethod
     def resolve_comparison_value(obj: Indicator) -> float | None:
@@ -358,6 +515,12 @@ class RevisionOut(Schema):
     applied_at: str
     commitments: list[str] = Field(..., description="Slugs of the commitments that show it.")
     url: str
+    reason_fr: str = Field(..., description=FRENCH)
+    kind_labels: dict[str, str] = LABELS
+
+    @staticmethod
+    def resolve_kind_labels(obj: Revision) -> dict[str, str]:
+        return labels(obj.public_kind_label)
 
     @staticmethod
     def resolve_kind_label(obj: Revision) -> str:
@@ -409,6 +572,11 @@ class RevisionOut(Schema):
 # an observation): built as a dict of ``TimelineEventOut``'s fields.
 
 
+def status_labels(status: str) -> dict[str, str]:
+    label = dict(Status.choices).get(status)
+    return labels(label) if label else {code: status for code in _interface_languages()}
+
+
 def _update_out(update, commitment: Commitment) -> dict:
     return {
         "id": update.pk,
@@ -419,6 +587,9 @@ def _update_out(update, commitment: Commitment) -> dict:
         "description": update.description,
         "correction_note": update.correction_note,
         "sources": list(update.sources.all()),
+        "description_fr": update.description_fr,
+        "correction_note_fr": update.correction_note_fr,
+        "status_labels": status_labels(update.status),
     }
 
 
@@ -438,16 +609,35 @@ def timeline_event_out(event, commitment: Commitment) -> dict:
         "value": None,
         "sources": event.sources,
         "corrections": [],
+        "text_fr": "",
+        "status_labels": None,
+        "language": None,
+        "translations": None,
     }
     if event.kind == "update":
         out.update(
             status=obj.status,
             status_label=str(obj.get_status_display()),
             text=obj.description,
+            text_fr=obj.description_fr,
+            status_labels=status_labels(obj.status),
             corrections=[_update_out(c, commitment) for c in obj.chain],
         )
     elif event.kind == "statement":
-        out.update(text=obj.text, said_by=obj.attribution)
+        out.update(
+            text=obj.text,
+            said_by=obj.attribution,
+            language=obj.language,
+            translations={
+                code: getattr(obj, f"translation_{code}", "") or ""
+                for code, _name in CONTENT_LANGUAGES
+            },
+        )
     else:
-        out.update(text=obj.note, indicator=obj.indicator.slug, value=float(obj.value))
+        out.update(
+            text=obj.note,
+            text_fr=obj.note_fr,
+            indicator=obj.indicator.slug,
+            value=float(obj.value),
+        )
     return out

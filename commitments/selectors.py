@@ -482,6 +482,8 @@ def commitment_export_rows(
             "slug",
             "title",
             "summary",
+            "title_fr",
+            "summary_fr",
             "status",
             "status_since",
             "status_since_precision",

@@ -48,6 +48,8 @@ CONTRACT_KEYS = {
     "topic",
     "sources",
     "changes",
+    # Issue 13: the same words in French ({"fr": {...}}).
+    "translations",
 }
 
 
@@ -124,7 +126,13 @@ def test_a_status_update_writes_one_event_with_its_step_and_sources(
     assert payload["commitment"]["status_label"] == "Stalled"
     assert (payload["actor"], payload["topic"], payload["changes"]) == (None, None, [])
     assert payload["sources"] == [
-        {"title": "Minister's speech", "outlet": "Hansard", "url": source.url, "archive_url": ""}
+        {
+            "title": "Minister's speech",
+            "outlet": "Hansard",
+            "url": source.url,
+            "archive_url": "",
+            "language": "en",
+        }
     ]
     assert payload["status_update"] == {
         "id": update.pk,
@@ -176,9 +184,7 @@ def test_a_correction_is_its_own_type_and_links_the_entry_it_corrects(
     assert OutboxEvent.objects.count() == 2
 
 
-def test_a_drafts_update_and_an_editors_check_tell_nobody(
-    make_commitment, make_source, log_update
-):
+def test_a_drafts_update_and_an_editors_check_tell_nobody(make_commitment, make_source, log_update):
     draft = make_commitment(published=False)
     log_update(draft, sources=[make_source()])
     services.check_record(
@@ -475,7 +481,10 @@ def test_an_actors_revision_is_one_event_told_to_the_followers_of_its_commitment
     Subscription.objects.create(subscriber=of_actor, commitment=second, confirmed_at=timezone.now())
 
     revision = services.revision_submit(
-        obj=minister, after={"role": "Home Secretary"}, kind="minor", reason="Her post.",
+        obj=minister,
+        after={"role": "Home Secretary"},
+        kind="minor",
+        reason="Her post.",
         by=publisher,
     )
 
@@ -557,7 +566,13 @@ def test_publishing_tells_the_followers_and_a_republication_is_told_again(
     assert payload["url"] == f"{SITE}/commitments/summit/"
     assert payload["occurred_label"] == "10 July 2025"
     assert payload["sources"] == [
-        {"title": "Summit communiqué", "outlet": "Gov", "url": source.url, "archive_url": ""}
+        {
+            "title": "Summit communiqué",
+            "outlet": "Gov",
+            "url": source.url,
+            "archive_url": "",
+            "language": "en",
+        }
     ]
 
     services.commitment_publish(commitment=commitment, published_by=publisher)  # no change
@@ -664,7 +679,12 @@ def test_the_flag_jobs_events_reach_their_followers_through_a_real_worker(
     # The job runs in its own process and commits: its events' fan-out is queued then.
     out = subprocess.run(
         [sys.executable, "manage.py", "refresh_flags", "--today", "2026-01-01"],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=True,
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     assert "No recent progress: 4 raised" in out
     assert OutboxEvent.objects.filter(type=EventType.FLAG_RAISED).count() == 4

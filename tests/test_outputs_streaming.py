@@ -119,6 +119,11 @@ def test_the_streamed_csv_and_json_hold_every_row_with_the_same_columns(client, 
         "open_flags",
         "summary",
         "last_checked",
+        # Issue 13: the French at the end.
+        "title_fr",
+        "summary_fr",
+        "status_label_fr",
+        "url_fr",
     ]
     assert first["made_by"] == ["Minister"] and first["status_label"] == "Not started"
     assert {row["url"] for row in data["commitments"]} == {row["url"] for row in table}

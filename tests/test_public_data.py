@@ -133,7 +133,13 @@ def validate(value, schema, spec, path="$"):
         properties = schema.get("properties", {})
         for name in schema.get("required", []):
             assert name in value, f"{path}: missing {name}"
+        # A map (``dict[str, str]``, e.g. ``status_labels`` by language, issue 13) says the
+        # type of its values in ``additionalProperties``; other objects allow no unknown name.
+        extra = schema.get("additionalProperties")
         for name, item in value.items():
+            if name not in properties and isinstance(extra, dict):
+                validate(item, extra, spec, f"{path}.{name}")
+                continue
             assert name in properties, f"{path}: {name} is not in the schema"
             validate(item, properties[name], spec, f"{path}.{name}")
     if kind == "array":
@@ -191,7 +197,11 @@ def test_api_content_filters_and_timeline(client, seeded, make_source, log_updat
     assert client.get("/api/commitments?status=nonsense").json()["count"] == 4
     taxi = client.get("/api/commitments/intercept-taxi-boats").json()
     assert taxi["status_since"] == "2025-10" and taxi["made_on"] == "2025-07"
-    assert {"slug": "keir-starmer", "name": "Keir Starmer", "role": "made_by"} in taxi["actors"]
+    # Each actor also has its French name (issue 13), whatever the seeds give it.
+    assert {"slug": "keir-starmer", "name": "Keir Starmer", "role": "made_by"} in [
+        {key: actor[key] for key in ("slug", "name", "role")} for actor in taxi["actors"]
+    ]
+    assert all(isinstance(actor["name_fr"], str) for actor in taxi["actors"])
 
     commitment = Commitment.objects.get(slug="intercept-taxi-boats")
     first = commitment.status_updates.order_by("effective_on").first()
@@ -224,6 +234,7 @@ def test_api_content_filters_and_timeline(client, seeded, make_source, log_updat
         "value": 36956,
         "source_id": arrivals["observations"][0]["source_id"],
         "note": arrivals["observations"][0]["note"],
+        "note_fr": arrivals["observations"][0]["note_fr"],  # issue 13, as the seeds give it
     }
 
 
@@ -265,20 +276,23 @@ def test_the_sitemap_is_an_index_of_pages_holding_every_commitment(
 
     index = ET.fromstring(client.get("/sitemap.xml").content)
     pages = [page.findtext(f"{SITEMAP}loc") for page in index.findall(f"{SITEMAP}sitemap")]
+    # Issue 13: each commitment is listed in English and in French, 10 addresses in all.
     assert "http://testserver/sitemap-commitments.xml" in pages
-    assert "http://testserver/sitemap-commitments.xml?p=2" in pages
-    assert "http://testserver/sitemap-commitments.xml?p=3" not in pages
+    assert "http://testserver/sitemap-commitments.xml?p=4" in pages
+    assert "http://testserver/sitemap-commitments.xml?p=5" not in pages
 
     def page(number):
         root = ET.fromstring(client.get(f"/sitemap-commitments.xml?p={number}").content)
         return [url.findtext(f"{SITEMAP}loc") for url in root.findall(f"{SITEMAP}url")]
 
-    first, second = page(1), page(2)
-    assert len(first) == 3 and len(second) == 2
-    assert sorted(first + second) == sorted(
-        f"http://testserver{c.get_absolute_url()}" for c in commitments
+    pieces = [page(number) for number in (1, 2, 3, 4)]
+    assert [len(piece) for piece in pieces] == [3, 3, 3, 1]
+    assert sorted(sum(pieces, [])) == sorted(
+        f"http://testserver{prefix}{c.get_absolute_url()}"
+        for c in commitments
+        for prefix in ("", "/fr")
     )
-    assert client.get("/sitemap-commitments.xml?p=3").status_code == 404
+    assert client.get("/sitemap-commitments.xml?p=5").status_code == 404
     assert sorted(sitemap_locations(client)) == sorted(set(sitemap_locations(client)))
 
 

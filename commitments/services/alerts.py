@@ -24,12 +24,19 @@ stays pending, ``attempts`` + 1, retried after a doubling delay from
 ``ALERTS_RETRY_FIRST_SECONDS`` (30 s) capped at ``ALERTS_RETRY_MAX_SECONDS``. Only a
 permanent refusal of the recipient (a 5xx reply to RCPT TO, or to the message itself)
 marks that one alert failed, with the server's words.
+
+Two languages (issue 13): each mail is in its reader's language (``Subscriber.language``):
+rendered inside ``translation.override``, from the payload ``events.localized`` gives for
+that language (the editors' words in it where they wrote them, else the English, marked),
+with links to the pages in that language. An event's mail is rendered once per language
+in a batch, not once per reader.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import re
 import smtplib
 import socket
 import time
@@ -42,12 +49,15 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from .. import alert_links, queueing
+from .. import alert_links, events, queueing
 from ..models import Alert, OutboxEvent, Subscriber, WebhookDelivery
 from ..querysets import PENDING_DELIVERY
 from . import outbox
+from .subscriptions import email_language
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +94,7 @@ class SweepReport:
     def __str__(self):
         queued = ", ".join(self.queued) or "nothing"
         return (
-            f"{self.fanned_out} events fanned out; queued {queued}; "
-            f"{self.pruned} old alerts pruned"
+            f"{self.fanned_out} events fanned out; queued {queued}; {self.pruned} old alerts pruned"
         )
 
 
@@ -106,9 +115,14 @@ def digest_message_id(subscriber_id: int, day: datetime.date) -> str:
     return f"<digest.{subscriber_id}.{day.isoformat()}@{site_domain()}>"
 
 
+#: Any run of white space but the no-break ones French puts before ":" (issue 13).
+_BREAKING_SPACE = re.compile(r"[^\S\u00a0\u202f]+")
+
+
 def one_line(text, limit: int = SUBJECT_MAX) -> str:
-    """Plain text on one line (header injection is refused by Django anyway), trimmed."""
-    text = " ".join(str(text or "").split())
+    """Plain text on one line (header injection is refused by Django anyway), trimmed; a
+    no-break space stays one."""
+    text = _BREAKING_SPACE.sub(" ", str(text or "")).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -123,12 +137,16 @@ def subject_name(payload: dict) -> str:
 
 
 def alert_subject(payload: dict) -> str:
-    headline = payload.get("headline") or "Something changed"
-    return one_line(f"{subject_name(payload)}: {headline}")
+    headline = payload.get("headline") or _("Something changed")
+    return one_line(
+        _("%(subject)s: %(headline)s") % {"subject": subject_name(payload), "headline": headline}
+    )
 
 
-def _event_context(event: OutboxEvent) -> dict:
+def _event_context(event: OutboxEvent, language: str | None = None) -> dict:
+    """The event's mail context in ``language`` (the active one by default)."""
     payload = event.payload if isinstance(event.payload, dict) else {}
+    payload = events.localized(payload, language or translation.get_language())
     return {
         "event": event,
         "p": payload,
@@ -149,19 +167,23 @@ class Rendered:
     html: str
 
 
-def event_render(event: OutboxEvent) -> Rendered:
-    """The event's mail with stand-ins for the reader's links: rendered once per event
-    and batch, whatever the number of readers."""
-    context = _event_context(event)
-    return Rendered(
-        subject=alert_subject(context["p"]),
-        text=render_to_string("alerts/mail/event.txt", context),
-        html=render_to_string("alerts/mail/event.html", context),
-    )
+def event_render(event: OutboxEvent, language: str | None = None) -> Rendered:
+    """The event's mail in ``language`` (the site's by default) with stand-ins for the
+    reader's links: rendered once per event, language and batch, whatever the number of
+    readers."""
+    with translation.override(email_language(language)):
+        context = _event_context(event)
+        return Rendered(
+            subject=alert_subject(context["p"]),
+            text=render_to_string("alerts/mail/event.txt", context),
+            html=render_to_string("alerts/mail/event.html", context),
+        )
 
 
 def _links(subscriber: Subscriber) -> tuple[str, str]:
-    return alert_links.manage_url(subscriber), alert_links.unsubscribe_url(subscriber)
+    """The reader's own links, to the pages in their language."""
+    with translation.override(email_language(subscriber.language)):
+        return alert_links.manage_url(subscriber), alert_links.unsubscribe_url(subscriber)
 
 
 def _personal(text: str, manage: str, unsubscribe: str) -> str:
@@ -184,6 +206,7 @@ def _message(
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",
+            "Content-Language": email_language(subscriber.language),
         },
     )
     message.attach_alternative(_personal(rendered.html, manage, unsubscribe), "text/html")
@@ -194,7 +217,7 @@ def alert_message(alert: Alert, *, connection=None) -> EmailMultiAlternatives:
     """One alert's mail (the event and subscriber already fetched with it)."""
     return _message(
         subscriber=alert.subscriber,
-        rendered=event_render(alert.event),
+        rendered=event_render(alert.event, alert.subscriber.language),
         message_id=alert_message_id(alert.event, alert.subscriber_id),
         connection=connection,
     )
@@ -363,17 +386,18 @@ def alerts_send_due(*, limit: int = 200, now: datetime.datetime | None = None) -
     connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
     if not _open(connection, report, [a.pk for a in batch], now):
         return report
-    rendered: dict[int, Rendered] = {}
+    rendered: dict[tuple[int, str], Rendered] = {}
     try:
         for index, alert in enumerate(batch):
-            if alert.event_id not in rendered:
-                rendered[alert.event_id] = event_render(alert.event)
+            key = (alert.event_id, email_language(alert.subscriber.language))
+            if key not in rendered:
+                rendered[key] = event_render(alert.event, key[1])
 
             # Built once claimed: a row another sender took costs one statement, no mail.
-            def build(_claimed, alert=alert):
+            def build(_claimed, alert=alert, key=key):
                 return _message(
                     subscriber=alert.subscriber,
-                    rendered=rendered[alert.event_id],
+                    rendered=rendered[key],
                     message_id=alert_message_id(alert.event, alert.subscriber_id),
                     connection=connection,
                 )
@@ -394,7 +418,13 @@ def alerts_send_due(*, limit: int = 200, now: datetime.datetime | None = None) -
 
 
 def digest_render(subscriber: Subscriber, alerts: list[Alert], day: datetime.date) -> Rendered:
-    """One mail listing ``alerts`` (with their events), grouped by what they are about."""
+    """One mail listing ``alerts`` (with their events), grouped by what they are about,
+    in the subscriber's language."""
+    with translation.override(email_language(subscriber.language)):
+        return _digest_render(alerts, day)
+
+
+def _digest_render(alerts: list[Alert], day: datetime.date) -> Rendered:
     groups: dict[str, list[dict]] = defaultdict(list)
     for alert in sorted(alerts, key=lambda a: (a.event.occurred_at, a.event_id)):
         context = _event_context(alert.event)
@@ -409,9 +439,13 @@ def digest_render(subscriber: Subscriber, alerts: list[Alert], day: datetime.dat
         "manage_url": _MANAGE,
         "unsubscribe_url": _UNSUBSCRIBE,
     }
-    changes = "change" if count == 1 else "changes"
+    subject = ngettext(
+        "%(site)s: %(count)s change you follow, %(day)s",
+        "%(site)s: %(count)s changes you follow, %(day)s",
+        count,
+    ) % {"site": settings.SITE_NAME, "count": count, "day": formats.date_format(day, "j F Y")}
     return Rendered(
-        subject=one_line(f"{settings.SITE_NAME}: {count} {changes} you follow, {day:%d %B %Y}"),
+        subject=one_line(subject),
         text=render_to_string("alerts/mail/digest.txt", context),
         html=render_to_string("alerts/mail/digest.html", context),
     )
@@ -422,10 +456,7 @@ def _digest_subscribers(now, after: int, limit: int, retries_only: bool) -> list
     if retries_only:
         due = due.filter(attempts__gt=0)
     return list(
-        due
-        .order_by("subscriber_id")
-        .values_list("subscriber_id", flat=True)
-        .distinct()[:limit]
+        due.order_by("subscriber_id").values_list("subscriber_id", flat=True).distinct()[:limit]
     )
 
 

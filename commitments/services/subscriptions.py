@@ -18,6 +18,12 @@ is sent afterwards by a task (``send_subscription_confirmation``) that stamps
 down the task fails without a stamp and retries; when the broker is down (or the retries
 ran out) the sweep (``confirmations_pending``, every ``ALERTS_CONFIRMATION_SWEEP_MINUTES``)
 sends it. The reader's request stands either way.
+
+Two languages (issue 13): an address gets its emails in ``Subscriber.language``, the
+language of the page where it asked to follow (a French page posts to ``/fr/alerts/...``),
+and changes it from its manage page. A later request from the other language's page does
+not change it once the address has confirmed something (only its owner may, from the
+manage page); before that, the latest request's language stands, as its frequency does.
 """
 
 from __future__ import annotations
@@ -36,9 +42,10 @@ from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from .. import alert_links, queueing
+from .. import alert_links, languages, queueing
 from ..models import Actor, Alert, Commitment, Subscriber, Subscription, Topic
 
 logger = logging.getLogger(__name__)
@@ -85,31 +92,43 @@ def address_clean(email: str) -> str:
     keyed by ``email`` saying why mail could not reach it."""
     email = (email or "").strip()
     if not email:
-        raise ValidationError({"email": "Enter your email address."})
+        raise ValidationError({"email": _("Enter your email address.")})
     if len(email) > 254:
-        raise ValidationError({"email": "This address is too long to be an email address."})
+        raise ValidationError({"email": _("This address is too long to be an email address.")})
     try:
         _EMAIL_SYNTAX(email)
     except ValidationError:
         raise ValidationError(
-            {"email": "Enter a complete email address, like name@newsroom.org."}
+            {"email": _("Enter a complete email address, like name@newsroom.org.")}
         ) from None
-    local, _, domain = email.rpartition("@")
+    local, _at, domain = email.rpartition("@")
     domain = domain.lower()
     if domain.startswith("["):
         raise ValidationError(
-            {"email": "Use an address with a domain name (like newsroom.org), not an IP address."}
+            {
+                "email": _(
+                    "Use an address with a domain name (like newsroom.org), not an IP address."
+                )
+            }
         )
     if "." not in domain.strip("."):
         raise ValidationError(
-            {"email": f"“{domain}” is not a full domain (like newsroom.org): mail cannot reach it."}
+            {
+                "email": _(
+                    "“%(domain)s” is not a full domain (like newsroom.org): mail cannot reach it."
+                )
+                % {"domain": domain}
+            }
         )
     refused = _refused_domain(domain)
     if refused:
         raise ValidationError(
             {
-                "email": f"Addresses at “{domain}” cannot receive mail ({refused} is reserved): "
-                "use your own address."
+                "email": _(
+                    "Addresses at “%(domain)s” cannot receive mail (%(refused)s is reserved): "
+                    "use your own address."
+                )
+                % {"domain": domain, "refused": refused}
             }
         )
     return f"{local}@{domain}"
@@ -121,19 +140,19 @@ def address_clean(email: str) -> str:
 def _subject_errors(commitment, actor, topic) -> dict[str, str]:
     given = [thing for thing in (commitment, actor, topic) if thing is not None]
     if len(given) > 1:
-        return {"subject": "Follow one commitment, actor or topic at a time."}
+        return {"subject": _("Follow one commitment, actor or topic at a time.")}
     if commitment is not None and not Commitment.objects.public().filter(pk=commitment.pk).exists():
-        return {"subject": "This commitment is not published, so it cannot be followed."}
+        return {"subject": _("This commitment is not published, so it cannot be followed.")}
     if actor is not None and not Actor.objects.public().filter(pk=actor.pk).exists():
-        return {"subject": "This actor has no published commitments, so it cannot be followed."}
+        return {"subject": _("This actor has no published commitments, so it cannot be followed.")}
     if topic is not None and not Topic.objects.public().filter(pk=topic.pk).exists():
-        return {"subject": "This topic has no published commitments, so it cannot be followed."}
+        return {"subject": _("This topic has no published commitments, so it cannot be followed.")}
     return {}
 
 
 def _frequency_errors(frequency: str) -> dict[str, str]:
     if frequency not in Subscription.Frequency.values:
-        return {"frequency": "Choose “each change” or “daily digest”."}
+        return {"frequency": _("Choose “each change” or “daily digest”.")}
     return {}
 
 
@@ -161,33 +180,53 @@ def _throttle(*, email: str | None, client_ip: str | None, now: datetime.datetim
             "client", client_ip or "unknown", settings.ALERTS_REQUESTS_PER_CLIENT_PER_HOUR, now
         ):
             raise SubscriptionThrottled(
-                "Too many subscription requests from your connection this hour. "
-                "Try again in an hour."
+                _(
+                    "Too many subscription requests from your connection this hour. "
+                    "Try again in an hour."
+                )
             )
         return
     if not _within_hourly_limit(
         "address", email.lower(), settings.ALERTS_REQUESTS_PER_ADDRESS_PER_HOUR, now
     ):
         raise SubscriptionThrottled(
-            "Too many subscription requests for this address this hour. Try again in an hour."
+            _("Too many subscription requests for this address this hour. Try again in an hour.")
         )
 
 
 # --- Requests -------------------------------------------------------------------------------
 
 
-def _subscriber_for(email: str, now: datetime.datetime) -> Subscriber:
-    """The address's row, made if new, locked for the rest of the transaction (two
-    requests at once queue one behind the other)."""
+def email_language(language: str | None) -> str:
+    """An interface language the emails can be in (``fr``, ``en-gb``); else the site's."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    return language if language in codes else settings.LANGUAGE_CODE
+
+
+def _subscriber_for(email: str, now: datetime.datetime, language: str) -> Subscriber:
+    """The address's row, made if new (in ``language``), locked for the rest of the
+    transaction (two requests at once queue one behind the other). An address that follows
+    nothing confirmed yet takes the language of the latest request."""
     subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
-    if subscriber is not None:
-        return subscriber
-    try:
-        with transaction.atomic():
-            Subscriber.objects.create(email=email, key=secrets.token_urlsafe(24), created_at=now)
-    except IntegrityError:
-        pass  # made by a request at the same moment: use theirs
-    return Subscriber.objects.select_for_update().get(email__iexact=email)
+    if subscriber is None:
+        try:
+            with transaction.atomic():
+                Subscriber.objects.create(
+                    email=email,
+                    key=secrets.token_urlsafe(24),
+                    created_at=now,
+                    language=language,
+                )
+        except IntegrityError:
+            pass  # made by a request at the same moment: use theirs
+        subscriber = Subscriber.objects.select_for_update().get(email__iexact=email)
+    if (
+        subscriber.language != language
+        and not subscriber.subscriptions.filter(confirmed_at__isnull=False).exists()
+    ):
+        subscriber.language = language
+        subscriber.save(update_fields=["language"])
+    return subscriber
 
 
 def _subscription_for(subscriber, *, commitment, actor, topic, frequency, now) -> Subscription:
@@ -222,6 +261,7 @@ def subscription_request(
     frequency: str,
     client_ip: str | None,
     honeypot: str = "",
+    language: str | None = None,
     now: datetime.datetime | None = None,
 ) -> SubscriptionRequestResult:
     """Ask to follow a commitment, an actor or a topic (none: everything) by email.
@@ -230,7 +270,8 @@ def subscription_request(
     frequency replaces a pending one's) and queues the confirmation email for after commit,
     unless this address was sent one in the last day. Raises ``ValidationError`` keyed by
     ``email``, ``subject`` or ``frequency``, or ``SubscriptionThrottled`` past the hourly
-    limits. The honeypot filled: nothing saved, nothing sent, and the answer of a success."""
+    limits. The honeypot filled: nothing saved, nothing sent, and the answer of a success.
+    ``language``: the emails' language (the page's; the site's when not given)."""
     now = now or timezone.now()
     if (honeypot or "").strip():
         logger.info("Subscription request caught by the honeypot; nothing saved.")
@@ -247,7 +288,7 @@ def subscription_request(
         raise ValidationError(errors)
     _throttle(email=email, client_ip=client_ip, now=now)
 
-    subscriber = _subscriber_for(email, now)
+    subscriber = _subscriber_for(email, now, email_language(language))
     subscription = _subscription_for(
         subscriber, commitment=commitment, actor=actor, topic=topic, frequency=frequency, now=now
     )
@@ -267,11 +308,46 @@ def subscription_request(
 # --- The confirmation email -------------------------------------------------------------------
 
 
+def subject_label(subscription: Subscription, language: str | None = None) -> str:
+    """What a subscription follows, in words, in ``language`` (the active one by default):
+    the commitment's title, the actor's name (and post) or the topic's name, in that
+    language where it has one, else in the other."""
+    subject = subscription.subject
+    if subject is None:
+        with translation.override(language or translation.get_language()):
+            return _("every change on the tracker")
+    if isinstance(subject, Commitment):
+        return languages.translated(subject, "title", language)
+    name = languages.translated(subject, "name", language)
+    if isinstance(subject, Actor):
+        role = languages.translated(subject, "role", language)
+        return f"{name} ({role})" if role else name
+    return name
+
+
+def labelled(subscriptions) -> list[Subscription]:
+    """``subscriptions`` as a list, each with ``label`` (``subject_label``, the active
+    language) and ``url`` (its page in the active language) for the pages and mails."""
+    out = list(subscriptions)
+    for subscription in out:
+        subscription.label = subject_label(subscription)
+        subscription.url = subscription.subject_url
+    return out
+
+
 def confirmation_message(
     subscriber: Subscriber, pending: list[Subscription]
 ) -> EmailMultiAlternatives:
-    """The confirmation email: what will be confirmed, the link that confirms it, and the
-    link to manage the address's subscriptions. Plain text and HTML, from templates."""
+    """The confirmation email, in the address's language: what will be confirmed, the link
+    that confirms it, and the link to manage the address's subscriptions (pages in that
+    language). Plain text and HTML, from templates."""
+    with translation.override(email_language(subscriber.language)):
+        return _confirmation_message(subscriber, labelled(pending))
+
+
+def _confirmation_message(
+    subscriber: Subscriber, pending: list[Subscription]
+) -> EmailMultiAlternatives:
     context = {
         "subscriber": subscriber,
         "pending": pending,
@@ -283,14 +359,16 @@ def confirmation_message(
     }
     count = len(pending)
     subject = (
-        f"Confirm: follow {pending[0].subject_label}"
+        _("Confirm: follow %(subject)s") % {"subject": pending[0].label}
         if count == 1
-        else f"Confirm: follow {count} things on {settings.SITE_NAME}"
+        else _("Confirm: follow %(count)s things on %(site)s")
+        % {"count": count, "site": settings.SITE_NAME}
     )
     message = EmailMultiAlternatives(
         subject=subject.replace("\n", " ")[:200],
         body=render_to_string("alerts/mail/confirm_email.txt", context),
         to=[subscriber.email],
+        headers={"Content-Language": translation.get_language()},
     )
     message.attach_alternative(
         render_to_string("alerts/mail/confirm_email.html", context), "text/html"
@@ -372,6 +450,18 @@ def subscription_set_frequency(*, subscription: Subscription, frequency: str) ->
     Subscription.objects.filter(pk=subscription.pk).update(frequency=frequency)
     subscription.frequency = frequency
     return subscription
+
+
+@transaction.atomic
+def subscriber_set_language(*, subscriber: Subscriber, language: str) -> Subscriber:
+    """The language of this address's emails, from its manage page: ``ValidationError``
+    keyed by ``language`` for one the site does not have."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    if language not in codes:
+        raise ValidationError({"language": _("Choose English or French.")})
+    Subscriber.objects.filter(pk=subscriber.pk).update(language=language)
+    subscriber.language = language
+    return subscriber
 
 
 @transaction.atomic

@@ -46,8 +46,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from .. import queueing
 from ..http import describe_error
@@ -189,28 +190,28 @@ def url_errors(url: str) -> str | None:
     """What is wrong with ``url`` as an address to post to, before resolving it."""
     url = (url or "").strip()
     if not url:
-        return "Enter the address that receives the webhooks."
+        return _("Enter the address that receives the webhooks.")
     if any(ord(char) <= 32 or ord(char) == 127 for char in url):
-        return "The address may not contain spaces or control characters."
+        return _("The address may not contain spaces or control characters.")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return "This is not a valid web address."
+        return _("This is not a valid web address.")
     scheme = parts.scheme.lower()
     if scheme == "http" and not settings.WEBHOOKS_ALLOW_HTTP:
-        return "The address must start with https:// so that webhooks are encrypted."
+        return _("The address must start with https:// so that webhooks are encrypted.")
     if scheme not in ("http", "https"):
-        return "The address must start with https://."
+        return _("The address must start with https://.")
     if not parts.hostname:
-        return "The address has no host name."
+        return _("The address has no host name.")
     if parts.username is not None or parts.password is not None:
-        return (
+        return _(
             "Remove the user name and password from the address: the receiver checks the "
             "signature instead."
         )
     if port == 0:
-        return "The address's port must be between 1 and 65535."
+        return _("The address's port must be between 1 and 65535.")
     return None
 
 
@@ -231,14 +232,24 @@ def target_resolve(url: str) -> Target:
             addresses = resolve_host(host, port)
         except OSError as exc:
             raise ValidationError(
-                {"url": f"The host “{host}” could not be found ({exc})."}
+                {
+                    "url": _("The host “%(host)s” could not be found (%(error)s).")
+                    % {"host": host, "error": exc}
+                }
             ) from exc
     if not addresses:
-        raise ValidationError({"url": f"The host “{host}” could not be found."})
+        raise ValidationError(
+            {"url": _("The host “%(host)s” could not be found.") % {"host": host}}
+        )
     for address in addresses:
         refusal = address_refusal(address)
         if refusal:
-            raise ValidationError({"url": f"Refused: “{host}” is not public: {refusal}."})
+            raise ValidationError(
+                {
+                    "url": _("Refused: “%(host)s” is not public: %(refusal)s.")
+                    % {"host": host, "refusal": refusal}
+                }
+            )
     return Target(url=url.strip(), scheme=scheme, host=host, port=port, address=addresses[0])
 
 
@@ -255,12 +266,15 @@ def event_types_clean(event_types) -> tuple[list[str], str | None]:
     if event_types is None:
         return [], None
     if isinstance(event_types, str) or not all(isinstance(t, str) for t in event_types):
-        return [], "Event types must be a list of type names."
+        return [], _("Event types must be a list of type names.")
     unknown = [t for t in event_types if t not in FOLLOWED_EVENT_TYPES]
     if unknown:
         known = ", ".join(FOLLOWED_EVENT_TYPES)
         names = ", ".join(f"“{t}”" for t in unknown)
-        return [], f"Unknown event type {names}. Known types: {known}."
+        return [], _("Unknown event type %(names)s. Known types: %(known)s.") % {
+            "names": names,
+            "known": known,
+        }
     return [t for t in FOLLOWED_EVENT_TYPES if t in set(event_types)], None
 
 
@@ -275,27 +289,35 @@ def webhook_endpoint_errors(
     except ValidationError as exc:
         errors["url"] = exc.message_dict["url"][0]
     if len((url or "").strip()) > WebhookEndpoint._meta.get_field("url").max_length:
-        errors["url"] = "The address is too long (500 characters at most)."
+        errors["url"] = _("The address is too long (500 characters at most).")
     _types, message = event_types_clean(event_types)
     if message:
         errors["event_types"] = message
     if len(description or "") > WebhookEndpoint._meta.get_field("description").max_length:
-        errors["description"] = "The description is too long (200 characters at most)."
-    subjects = [name for name, value in
-                (("commitment", commitment), ("actor", actor), ("topic", topic)) if value]
+        errors["description"] = _("The description is too long (200 characters at most).")
+    subjects = [
+        name
+        for name, value in (("commitment", commitment), ("actor", actor), ("topic", topic))
+        if value
+    ]
     for name in subjects[1:]:
-        errors[name] = (
+        errors[name] = _(
             "An endpoint follows one commitment, actor or topic, or (none chosen) everything: "
             "choose at most one."
         )
     return errors
 
 
-def _endpoint_fill(endpoint, *, url, event_types, description, commitment, actor, topic,
-                   is_active) -> WebhookEndpoint:
+def _endpoint_fill(
+    endpoint, *, url, event_types, description, commitment, actor, topic, is_active
+) -> WebhookEndpoint:
     errors = webhook_endpoint_errors(
-        url=url, event_types=event_types, description=description,
-        commitment=commitment, actor=actor, topic=topic,
+        url=url,
+        event_types=event_types,
+        description=description,
+        commitment=commitment,
+        actor=actor,
+        topic=topic,
     )
     if errors:
         raise ValidationError(errors)
@@ -324,8 +346,14 @@ def webhook_endpoint_create(
     """Register an endpoint, with a new secret. ``event_types`` empty: every type."""
     endpoint = WebhookEndpoint(secret=secret_new(), created_by=created_by)
     return _endpoint_fill(
-        endpoint, url=url, event_types=event_types, description=description,
-        commitment=commitment, actor=actor, topic=topic, is_active=is_active,
+        endpoint,
+        url=url,
+        event_types=event_types,
+        description=description,
+        commitment=commitment,
+        actor=actor,
+        topic=topic,
+        is_active=is_active,
     )
 
 
@@ -345,8 +373,14 @@ def webhook_endpoint_save(
     already written keep going to it; what it follows from now on is what counts."""
     stored = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     return _endpoint_fill(
-        stored, url=url, event_types=event_types, description=description,
-        commitment=commitment, actor=actor, topic=topic, is_active=is_active,
+        stored,
+        url=url,
+        event_types=event_types,
+        description=description,
+        commitment=commitment,
+        actor=actor,
+        topic=topic,
+        is_active=is_active,
     )
 
 
@@ -366,23 +400,41 @@ def webhook_test_event_send(*, endpoint: WebhookEndpoint, by=None) -> OutboxEven
     other (signed, retried, logged). Each press is a new event."""
     if not endpoint.is_active:
         raise ValidationError(
-            {"endpoint": "This endpoint is switched off: switch it on to send a test event."}
+            {"endpoint": _("This endpoint is switched off: switch it on to send a test event.")}
         )
     now = timezone.now()
     today = timezone.localdate(now)
+
+    def words() -> dict:
+        return {
+            "headline": _("Test event"),
+            "summary": _(
+                "A test sent from the tracker's admin to check that this endpoint "
+                "receives and verifies our webhooks."
+            ),
+            "url": settings.SITE_URL + reverse("commitments:home"),
+            "occurred_label": date_format(today, "j F Y"),
+        }
+
+    # In English, with the same words in French (``events``: ``translations``), whatever the
+    # language of the admin page that sent it.
+    with translation.override(settings.LANGUAGE_CODE):
+        english = words()
+    with translation.override("fr"):
+        french = {**words(), "commitment": None, "actor": None, "topic": None}
     payload = {
-        "headline": "Test event",
-        "summary": "A test sent from the tracker's admin to check that this endpoint "
-        "receives and verifies our webhooks.",
-        "url": settings.SITE_URL + reverse("commitments:home"),
+        "headline": english["headline"],
+        "summary": english["summary"],
+        "url": english["url"],
         "occurred_on": today.isoformat(),
         "occurred_precision": "day",
-        "occurred_label": date_format(today, "j F Y"),
+        "occurred_label": english["occurred_label"],
         "commitment": None,
         "actor": None,
         "topic": None,
         "sources": [],
         "changes": [],
+        "translations": {"fr": french},
     }
     event, _created = event_record(
         type=EventType.TEST,
@@ -402,8 +454,11 @@ def webhook_body(event: OutboxEvent) -> str:
     message id."""
     occurred = event.occurred_at.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
     return json.dumps(
-        {"type": event.type, "timestamp": occurred,
-         "data": {"id": event.webhook_id, **event.payload}},
+        {
+            "type": event.type,
+            "timestamp": occurred,
+            "data": {"id": event.webhook_id, **event.payload},
+        },
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -546,7 +601,9 @@ def webhook_post(*, url: str, body: str, headers: dict[str, str]) -> PostOutcome
 
 
 def _outcome_record(
-    delivery_id: int, outcome: PostOutcome, attempted_at: datetime.datetime,
+    delivery_id: int,
+    outcome: PostOutcome,
+    attempted_at: datetime.datetime,
     report: DeliveryReport,
 ) -> None:
     """Log the attempt and move the delivery on, in one transaction."""
@@ -592,7 +649,7 @@ def webhooks_deliver_due(
     """Post up to ``limit`` due deliveries, one at a time: claim, post, record. ``now``
     (tests) stands for the clock throughout."""
     report = DeliveryReport()
-    for _ in range(limit):
+    for _turn in range(limit):
         moment = now or timezone.now()
         delivery = _delivery_claim(moment)
         if delivery is None:
