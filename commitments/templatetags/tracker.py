@@ -67,7 +67,9 @@ def safe_href(value) -> str:
 
 @register.filter
 def number(value) -> str:
-    """1234.00 -> "1,234"; 12.50 -> "12.5"."""
+    """1234.00 -> "1,234"; 12.50 -> "12.5"; in the active language's format, so a French
+    page reads "1\u00a0234" (Django's French thousands separator is a no-break space)
+    and "12,5"."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -106,6 +108,33 @@ def tr_marked(obj, field_name: str) -> str:
     other language is marked: wrapped in its own ``lang`` and followed by "(in English,
     not yet translated)"."""
     return _marked(tr(obj, field_name))
+
+
+@register.filter
+def marked_words(value, count) -> str:
+    """``{{ commitment|tr:"summary"|marked_words:40 }}``: a translated text cut to
+    ``count`` words, marked as ``tr_marked`` marks it when it fell back."""
+    from django.utils.text import Truncator
+
+    if not isinstance(value, languages.Translated):
+        return conditional_escape(Truncator(str(value or "")).words(int(count)))
+    cut = Truncator(str(value)).words(int(count))
+    return _marked(languages.Translated(cut, value.language, value.fallback))
+
+
+@register.filter
+def attribution(statement) -> str:
+    """Who said it, as the source describes them, in the page's language: "A Home Office
+    spokesman (Home Office)" when both are recorded; a description that fell back to the
+    other language is marked."""
+    if statement is None:
+        return ""
+    description = tr(statement, "speaker_description")
+    if statement.speaker_id and description:
+        return format_html("{} ({})", _marked(description), tr(statement.speaker, "name"))
+    if statement.speaker_id:
+        return tr_marked(statement.speaker, "name")
+    return _marked(description)
 
 
 @register.filter
