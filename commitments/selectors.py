@@ -661,7 +661,9 @@ def actor_statements(actor: Actor) -> QuerySet[Statement]:
         .prefetch_related(
             Prefetch(
                 "commitments",
-                queryset=public_commitments().only("slug", "title").order_by("title", "pk"),
+                queryset=public_commitments()
+                .only("slug", "title", "title_fr")
+                .order_by("title", "pk"),
                 to_attr="public_commitments",
             )
         )
@@ -767,7 +769,9 @@ def public_revisions(
     return revisions.prefetch_related(
         Prefetch(
             "commitments",
-            queryset=Commitment.objects.public().only("pk", "slug", "title").order_by("title"),
+            queryset=Commitment.objects.public()
+            .only("pk", "slug", "title", "title_fr")
+            .order_by("title"),
         )
     ).order_by("-decided_at", "-pk")
 
