@@ -506,3 +506,15 @@ def test_menus_and_names_read_no_more_with_more_translated_records(
         make_commitment(actor=actor, title_fr=f"Engagement {n}").topics.add(topic)
     assert Commitment.objects.count() == 17
     assert _queries(client, django_assert_max_num_queries, "/fr/commitments/") == before
+
+
+def test_the_403_page_in_french_under_the_french_admin(role_client, make_commitment):
+    draft = make_commitment(published=False, slug="a-draft", title="A draft")
+    response = role_client("Editor").post(f"/fr/admin/commitments/commitment/{draft.pk}/publish/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert '<html lang="fr">' in html and "Vous ne pouvez pas faire cela" in html
+    # The admin's own wording (the path is the admin's under /fr/ too), linking back to it.
+    assert "Votre rôle dans la rédaction ne permet pas cette action." in html
+    assert 'href="/fr/admin/"' in html
+    assert phrases_in(visible_text(html), english_phrases()) == set()

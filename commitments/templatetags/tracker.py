@@ -138,6 +138,16 @@ def attribution(statement) -> str:
 
 
 @register.filter
+def without_language(path) -> str:
+    """``/fr/admin/`` -> ``/admin/``: an address as the default language writes it, for a
+    template that asks which part of the site it is on (``{% if request.path|without_language
+    |slice:":7" == "/admin/" %}``)."""
+    from ..middleware import path_without_language
+
+    return path_without_language(str(path or ""))
+
+
+@register.filter
 def in_language(code) -> str:
     """``{{ source.language|in_language }}``: "(in French)" on an English page when the
     source is French, and the reverse; "" when it is in the page's language."""
