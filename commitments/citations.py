@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import languages
 from .dates import DatePrecision, format_vague_date
@@ -122,7 +123,12 @@ def commitment_citation(
     worded by ``selectors.commitment_last_changed``), the permalink and the access date."""
     status = commitment.get_status_display()
     if commitment.status_since:
-        status = _("%(status)s, as of %(date)s") % {
+        wording = (
+            pgettext("a date known to the day", "%(status)s, as of %(date)s")
+            if commitment.status_since_precision == DatePrecision.DAY
+            else _("%(status)s, as of %(date)s")
+        )
+        status = wording % {
             "status": status,
             "date": commitment.vague("status_since"),
         }

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 from PIL import Image, ImageDraw, ImageFont
 
 from . import languages
+from .dates import DatePrecision
 from .embeds import PREVIEW_HEIGHT, PREVIEW_WIDTH
 
 logger = logging.getLogger(__name__)
@@ -62,9 +63,17 @@ def preview_facts(commitment) -> dict:
         "title": str(languages.translated(commitment, "title")),
         "status": commitment.status,
         "label": str(commitment.get_status_display()),
-        "as_of": commitment.vague("status_since") if commitment.status_since else "",
+        "as_of": _as_of(commitment) if commitment.status_since else "",
         "flags": [flag.plain_words() for flag in commitment.open_flags],
     }
+
+
+def _as_of(commitment) -> str:
+    """ "as of October 2025", "depuis le 24 octobre 2025": the status's date, worded."""
+    date = commitment.vague("status_since")
+    if commitment.status_since_precision == DatePrecision.DAY:
+        return pgettext("a date known to the day", "as of %(date)s") % {"date": date}
+    return gettext("as of %(date)s") % {"date": date}
 
 
 def fingerprint(facts: dict) -> str:
@@ -164,7 +173,7 @@ def draw_preview(facts: dict) -> bytes:
     draw.text((MARGIN + pad_x - left, y + pad_y - top), label, font=badge_font, fill=PAPER)
     if facts["as_of"]:
         as_of_font = _font(36)
-        as_of = gettext("as of %(date)s") % {"date": facts["as_of"]}
+        as_of = facts["as_of"]
         a_left, a_top, a_right, a_bottom = draw.textbbox((0, 0), as_of, font=as_of_font)
         middle = (badge[1] + badge[3]) // 2
         draw.text(

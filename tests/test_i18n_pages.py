@@ -326,6 +326,10 @@ def test_pages_show_dates_and_numbers_in_their_language(client, bilingual):
     assert "24 octobre 2025" in french and "juillet 2025" in french
     assert f"36{NBSP}956" in french and "36,956" not in french
     assert "October" not in visible_text(french)
+    # "as of" as each language writes it before a date known to the day.
+    assert re.search(r'<span class="as-of">as of <time datetime="2025-10-24">24 October', english)
+    assert re.search(r'<span class="as-of">depuis le <time datetime="2025-10-24">24 oct', french)
+    assert ", depuis le 24 octobre 2025. " in french  # the commitment's citation
 
 
 # --- Content in two languages ---------------------------------------------------------------

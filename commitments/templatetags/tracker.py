@@ -14,9 +14,10 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .. import languages, safety
-from ..dates import iso_vague_date
+from ..dates import DatePrecision, iso_vague_date
 
 register = template.Library()
 
@@ -34,6 +35,17 @@ def vague_iso(obj, field_name: str) -> str:
         if name == field_name:
             return iso_vague_date(getattr(obj, name), getattr(obj, precision))
     return ""
+
+
+@register.filter
+def as_of(obj, field_name: str) -> str:
+    """The "as of" before ``obj``'s vague date, as the page's language writes it at that
+    precision: "as of" in English; "depuis le" before a day in French, "depuis" before a
+    month or a year. ``{{ commitment|as_of:"status_since" }} <time>...</time>``."""
+    for name, precision in obj.vague_dates:
+        if name == field_name and getattr(obj, precision) == DatePrecision.DAY:
+            return pgettext("before a date known to the day", "as of")
+    return _("as of")
 
 
 @register.filter
