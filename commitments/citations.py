@@ -81,7 +81,9 @@ def step_summary(obj) -> str:
     indicator = obj.indicator
     name = _one_line(languages.translated(indicator, "name"))
     unit = _one_line(languages.translated(indicator, "unit"))
-    return f"{name}: {number(obj.value)} {unit}".strip()
+    return (
+        _("%(name)s: %(value)s %(unit)s") % {"name": name, "value": number(obj.value), "unit": unit}
+    ).strip()
 
 
 def _attribution(statement: Statement) -> str:

@@ -522,3 +522,15 @@ def test_the_403_page_in_french_under_the_french_admin(role_client, make_commitm
     assert "Votre rôle dans la rédaction ne permet pas cette action." in html
     assert 'href="/fr/admin/"' in html
     assert phrases_in(visible_text(html), english_phrases()) == set()
+
+
+def test_the_preview_image_is_drawn_per_language(client, bilingual):
+    path = f"/commitments/{bilingual['translated'].slug}/preview.png"
+    english, french = client.get(path), client.get(f"/fr{path}")
+    assert english.status_code == french.status_code == 200
+    assert english["Content-Type"] == french["Content-Type"] == "image/png"
+    # Another language, other words on the image: another fingerprint, another ETag.
+    assert english["ETag"] != french["ETag"]
+    assert english.content != french.content
+    html = get(client, f"/fr/commitments/{bilingual['translated'].slug}/")
+    assert f'<meta property="og:image" content="{settings.SITE_URL}/fr{path}">' in html
