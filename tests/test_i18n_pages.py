@@ -534,3 +534,14 @@ def test_the_preview_image_is_drawn_per_language(client, bilingual):
     assert english.content != french.content
     html = get(client, f"/fr/commitments/{bilingual['translated'].slug}/")
     assert f'<meta property="og:image" content="{settings.SITE_URL}/fr{path}">' in html
+
+
+def test_htmx_fragments_in_the_pages_language(client, bilingual):
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    fragment = client.get("/fr/commitments/?status=in_progress", **htmx).content.decode()
+    assert "<html" not in fragment
+    assert "1 engagement correspond à vos filtres" in fragment
+    assert "Arrêter les bateaux" in fragment
+    assert phrases_in(visible_text(fragment), english_phrases()) == set()
+    english = client.get("/commitments/?status=in_progress", **htmx).content.decode()
+    assert "1 commitment matching your filters" in english
