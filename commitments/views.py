@@ -278,6 +278,7 @@ def oembed(request: HttpRequest):
     except embeds.OEmbedError as error:
         return _plain_error(error.status, error.message)
     response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+    response["Content-Language"] = embeds.url_language(url)
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

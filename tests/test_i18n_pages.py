@@ -412,6 +412,7 @@ def test_embed_card_and_oembed_in_french(client, bilingual):
     response = client.get("/fr/oembed/", {"url": page, "format": "json"})
     assert response.status_code == 200
     payload = response.json()
+    assert response["Content-Language"] == "fr"
     assert payload["title"] == "Arrêter les bateaux"
     assert f'src="{settings.SITE_URL}/fr/commitments/{slug}/embed/"' in payload["html"]
     english = client.get("/oembed/", {"url": page.replace("/fr/", "/"), "format": "json"})
