@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .. import languages
 from ..dates import format_vague_date
@@ -167,7 +168,10 @@ def series_chart(indicator, scale: Scale) -> dict | None:
         % {
             "name": name,
             "unit": unit,
-            "figures": "; ".join(f"{point['date']}: {point['text']}" for point in points),
+            "figures": pgettext("between figures", "; ").join(
+                _("%(date)s: %(value)s") % {"date": point["date"], "value": point["text"]}
+                for point in points
+            ),
         },
         "width": WIDTH,
         "height": HEIGHT,
