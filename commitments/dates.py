@@ -11,6 +11,7 @@ import datetime
 from django.db import models
 from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 
 class DatePrecision(models.TextChoices):
@@ -49,6 +50,9 @@ def format_vague_date(value: datetime.date | None, precision: str) -> str:
         return ""
     if precision == DatePrecision.YEAR:
         return f"{value.year}"
+    if precision != DatePrecision.MONTH and value.day == 1:
+        # French writes the first of the month as an ordinal: "1er août 2025".
+        return dateformat.format(value, pgettext("the first day of a month", "j F Y"))
     return dateformat.format(value, VAGUE_DATE_FORMATS.get(precision, "j F Y"))
 
 

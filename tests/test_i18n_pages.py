@@ -308,6 +308,14 @@ def test_vague_dates_in_each_language(language, day, month, year):
         assert format_vague_date(datetime.date(2025, 1, 1), DatePrecision.YEAR) == year
 
 
+def test_the_first_of_the_month_in_french_is_an_ordinal():
+    with translation.override("fr"):
+        assert format_vague_date(datetime.date(2025, 8, 1), DatePrecision.DAY) == "1er août 2025"
+        assert format_vague_date(datetime.date(2025, 8, 1), DatePrecision.MONTH) == "août 2025"
+    with translation.override("en-gb"):
+        assert format_vague_date(datetime.date(2025, 8, 1), DatePrecision.DAY) == "1 August 2025"
+
+
 def test_numbers_in_each_language():
     with translation.override("en-gb"):
         assert number(36956) == "36,956"
