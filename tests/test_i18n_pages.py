@@ -11,6 +11,7 @@ import ast
 import datetime
 import json
 import re
+import subprocess
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -554,3 +555,30 @@ def test_htmx_fragments_in_the_pages_language(client, bilingual):
     assert phrases_in(visible_text(fragment), english_phrases()) == set()
     english = client.get("/commitments/?status=in_progress", **htmx).content.decode()
     assert "1 commitment matching your filters" in english
+
+
+def test_the_french_pages_are_valid_html(client, bilingual, tmp_path):
+    """The Nu HTML Checker over every French page (the crawl of test_valid_html starts in
+    English): the fallback markers, quotes and translations are valid where they sit."""
+    from tests.test_valid_html import vnu_jar
+
+    jar = vnu_jar()
+    files = {}
+    for index, path in enumerate([*public_paths(bilingual), "/no-such-page/"]):
+        response = client.get(f"/fr{path}")
+        file = tmp_path / f"page-{index:03}.html"
+        file.write_text(response.content.decode(), encoding="utf-8")
+        files[str(file.resolve())] = f"/fr{path}"
+    result = subprocess.run(
+        ["java", "-jar", str(jar), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    errors = [
+        f"{files.get(m.get('url', '').removeprefix('file:'), m.get('url'))}: {m['message']}"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]
+    assert not errors, "\n".join(errors)
