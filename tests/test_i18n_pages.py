@@ -33,7 +33,7 @@ from commitments.models import (
     StatusUpdate,
     Topic,
 )
-from commitments.templatetags.tracker import number
+from commitments.templatetags.tracker import day, number
 
 pytestmark = pytest.mark.django_db
 
@@ -315,6 +315,12 @@ def test_the_first_of_the_month_in_french_is_an_ordinal():
         assert format_vague_date(datetime.date(2025, 8, 1), DatePrecision.MONTH) == "août 2025"
     with translation.override("en-gb"):
         assert format_vague_date(datetime.date(2025, 8, 1), DatePrecision.DAY) == "1 August 2025"
+    # Moments (a correction recorded, a revision applied) are written the same way.
+    noon = datetime.datetime(2025, 8, 1, 12, tzinfo=datetime.UTC)
+    with translation.override("fr"):
+        assert day(noon) == "1er août 2025" and day(datetime.date(2025, 8, 2)) == "2 août 2025"
+    with translation.override("en-gb"):
+        assert day(noon) == "1 August 2025"
 
 
 def test_numbers_in_each_language():

@@ -11,13 +11,14 @@ from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from .. import languages, safety
-from ..dates import DatePrecision, iso_vague_date
+from ..dates import DatePrecision, format_vague_date, iso_vague_date
 
 register = template.Library()
 
@@ -35,6 +36,17 @@ def vague_iso(obj, field_name: str) -> str:
         if name == field_name:
             return iso_vague_date(getattr(obj, name), getattr(obj, precision))
     return ""
+
+
+@register.filter
+def day(value) -> str:
+    """A day (a date, or a moment in the site's time zone) written in full in the page's
+    language, as a vague date known to the day is: "1 August 2025", "1er août 2025"."""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if not isinstance(value, datetime.date):
+        return ""
+    return format_vague_date(value, DatePrecision.DAY)
 
 
 @register.filter
