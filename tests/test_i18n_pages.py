@@ -195,10 +195,13 @@ def bilingual(make_commitment, make_actor, make_topic, make_source, log_update):
         unit_fr="personnes",
     )
     indicator.commitments.add(translated)
-    for day, value in ((datetime.date(2025, 6, 1), 12000), (datetime.date(2025, 10, 1), 36956)):
+    for observed_on, value in (
+        (datetime.date(2025, 6, 1), 12000),
+        (datetime.date(2025, 10, 1), 36956),
+    ):
         Observation.objects.create(
             indicator=indicator,
-            observed_on=day,
+            observed_on=observed_on,
             observed_precision=DatePrecision.MONTH,
             value=value,
             source=english_source,
