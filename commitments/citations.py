@@ -20,7 +20,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from . import languages
 from .dates import DatePrecision, format_vague_date
 from .models import Commitment, Statement, StatusUpdate
 from .templatetags.tracker import number
@@ -47,8 +49,6 @@ def _day(value: datetime.date) -> str:
     return format_vague_date(value, DatePrecision.DAY)
 
 
-
-
 def step_date(obj) -> str:
     """The step's date at its precision: "24 October 2025", "July 2025" or "2025"."""
     date_field, _precision = obj.vague_dates[0]
@@ -60,26 +60,39 @@ def step_summary(obj) -> str:
     if isinstance(obj, StatusUpdate):
         words = _("Status changed to %(status)s: %(what)s") % {
             "status": obj.get_status_display(),
-            "what": _short(obj.description),
+            "what": _short(languages.translated(obj, "description")),
         }
         if obj.corrects_id:
             words = _("Correction (%(note)s). %(words)s") % {
-                "note": _short(obj.correction_note),
+                "note": _short(languages.translated(obj, "correction_note")),
                 "words": words,
             }
         return words
     if isinstance(obj, Statement):
         if obj.kind == Statement.Kind.QUOTE:
             return _("%(who)s: “%(text)s”") % {
-                "who": _one_line(obj.attribution),
+                "who": _one_line(_attribution(obj)),
                 "text": _short(obj.text),
             }
         return _("%(who)s (paraphrased): %(text)s") % {
-            "who": _one_line(obj.attribution),
+            "who": _one_line(_attribution(obj)),
             "text": _short(obj.text),
         }
     indicator = obj.indicator
-    return f"{_one_line(indicator.name)}: {number(obj.value)} {_one_line(indicator.unit)}".strip()
+    name = _one_line(languages.translated(indicator, "name"))
+    unit = _one_line(languages.translated(indicator, "unit"))
+    return (
+        _("%(name)s: %(value)s %(unit)s") % {"name": name, "value": number(obj.value), "unit": unit}
+    ).strip()
+
+
+def _attribution(statement: Statement) -> str:
+    """Who said it, in the page's language (``Statement.attribution``, translated)."""
+    description = languages.translated(statement, "speaker_description")
+    if statement.speaker_id:
+        name = languages.translated(statement.speaker, "name")
+        return f"{description} ({name})" if description else str(name)
+    return str(description)
 
 
 def _sentence(text: str) -> str:
@@ -97,7 +110,7 @@ def step_citation(commitment: Commitment, obj, accessed: datetime.date) -> str:
     """One step's citation: outlet, commitment, date and summary, permalink, accessed."""
     return _("%(site)s, “%(title)s”, %(date)s: %(summary)s %(url)s (accessed %(accessed)s)") % {
         "site": settings.SITE_NAME,
-        "title": _one_line(commitment.title),
+        "title": _one_line(languages.translated(commitment, "title")),
         "date": step_date(obj),
         "summary": _sentence(step_summary(obj)),
         "url": permalink(commitment, obj),
@@ -112,7 +125,12 @@ def commitment_citation(
     worded by ``selectors.commitment_last_changed``), the permalink and the access date."""
     status = commitment.get_status_display()
     if commitment.status_since:
-        status = _("%(status)s, as of %(date)s") % {
+        wording = (
+            pgettext("a date known to the day", "%(status)s, as of %(date)s")
+            if commitment.status_since_precision == DatePrecision.DAY
+            else _("%(status)s, as of %(date)s")
+        )
+        status = wording % {
             "status": status,
             "date": commitment.vague("status_since"),
         }
@@ -124,7 +142,7 @@ def commitment_citation(
     else:
         when = _("accessed %(accessed)s") % {"accessed": _day(accessed)}
     return _("%(title)s. Status: %(status)s. %(site)s. %(url)s (%(when)s)") % {
-        "title": _one_line(commitment.title),
+        "title": _one_line(languages.translated(commitment, "title")),
         "status": status,
         "site": settings.SITE_NAME,
         "url": permalink(commitment),

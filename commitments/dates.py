@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
+from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 
 class DatePrecision(models.TextChoices):
@@ -36,15 +38,22 @@ def end_of_period(value: datetime.date, precision: str) -> datetime.date:
     return value
 
 
+#: How a vague date is written at each precision, in Django's date format syntax: month
+#: names come from Django's catalogues in the active language ("24 octobre 2025").
+VAGUE_DATE_FORMATS = {DatePrecision.DAY: "j F Y", DatePrecision.MONTH: "F Y"}
+
+
 def format_vague_date(value: datetime.date | None, precision: str) -> str:
-    """'24 October 2025', 'October 2025' or '2025', as honestly as the date is known."""
+    """'24 October 2025', 'October 2025' or '2025', as honestly as the date is known, in
+    the active language ('24 octobre 2025', 'juillet 2025' on a French page)."""
     if value is None:
         return ""
     if precision == DatePrecision.YEAR:
         return f"{value.year}"
-    if precision == DatePrecision.MONTH:
-        return f"{value:%B} {value.year}"
-    return f"{value.day} {value:%B} {value.year}"
+    if precision != DatePrecision.MONTH and value.day == 1:
+        # French writes the first of the month as an ordinal: "1er août 2025".
+        return dateformat.format(value, pgettext("the first day of a month", "j F Y"))
+    return dateformat.format(value, VAGUE_DATE_FORMATS.get(precision, "j F Y"))
 
 
 def iso_vague_date(value: datetime.date | None, precision: str) -> str:

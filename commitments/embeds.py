@@ -17,9 +17,12 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+
+from . import languages
 
 #: The fixed card: what the page offered from the start.
 CARD_WIDTH, CARD_HEIGHT = 400, 220
@@ -71,7 +74,7 @@ def embed_snippet(commitment, *, width: int, height: int, responsive: bool = Fal
         embed_url(commitment),
         int(width),
         int(height),
-        commitment.title,
+        languages.translated(commitment, "title"),
         style,
     )
 
@@ -127,12 +130,27 @@ def slug_from_url(url: str) -> str:
             raise OEmbedError(404, "The url is not an address on this site.")
         path = path[len(prefix) :]
     try:
-        match = resolve(path)
+        # A French address resolves only with French active (i18n_patterns' prefix).
+        with translation.override(url_language(path)):
+            match = resolve(path)
     except Resolver404:
         raise OEmbedError(404, "The url is not a commitment's page.") from None
     if match.view_name not in ("commitments:commitment_detail", "commitments:commitment_embed"):
         raise OEmbedError(404, "The url is not a commitment's page.")
     return match.kwargs["slug"]
+
+
+def url_language(url: str) -> str:
+    """The interface language of one of this site's addresses: French under ``/fr/``,
+    else the default (English)."""
+    try:
+        path = urlsplit(url.strip()).path or "/"
+    except ValueError:
+        return settings.LANGUAGE_CODE
+    prefix = urlsplit(settings.SITE_URL).path.rstrip("/")
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix) :]
+    return translation.get_language_from_path(path) or settings.LANGUAGE_CODE
 
 
 def _dimension(name: str, value: str | None) -> int | None:
@@ -178,7 +196,7 @@ def oembed_payload(commitment, *, max_width: int | None, max_height: int | None)
     payload = {
         "type": "rich",
         "version": "1.0",
-        "title": commitment.title,
+        "title": str(languages.translated(commitment, "title")),
         "provider_name": settings.SITE_NAME,
         "provider_url": settings.SITE_URL + "/",
         "cache_age": OEMBED_CACHE_AGE,

@@ -6,6 +6,8 @@ who follows a stale or mistyped link gets the list, not an error.
 
 from __future__ import annotations
 
+import unicodedata
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
@@ -13,7 +15,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from . import languages, selectors
 from .caching import per_version
 from .models import Actor, Commitment, CommitmentActor, Status, Topic
 
@@ -62,7 +64,7 @@ class QuickSelect(forms.Select):
                 chosen = set()
             options.append(
                 f'\n  <option value="{escape(option_value)}"'
-                f'{" selected" if selected else ""}>{escape(label)}</option>'
+                f"{' selected' if selected else ''}>{escape(label)}</option>"
             )
         return format_html(
             '<select name="{}"{}>{}\n</select>',
@@ -211,13 +213,27 @@ class CommitmentFilter(django_filters.FilterSet):
         return len(set(self.active) - {"sort"})
 
 
+def _menu_label(obj) -> str:
+    """An actor or a topic as its menu names it, in the page's language (the other
+    language's name when it has none in this one): "Home Office (UK government
+    department)" for an actor with a role."""
+    name = languages.translated(obj, "name")
+    role = languages.translated(obj, "role") if hasattr(obj, "role") else ""
+    return f"{name} ({role})" if role else str(name)
+
+
 def _menu(field: forms.ModelChoiceField) -> list[tuple[str, str]]:
-    """A model menu's options as plain (value, label) pairs, from the field's own queryset
-    and labels, so the menu offers exactly what the filter accepts."""
-    return [
-        (getattr(obj, field.to_field_name), field.label_from_instance(obj))
-        for obj in field.queryset
-    ]
+    """A model menu's options as plain (value, label) pairs, from the field's own queryset,
+    labelled and sorted by name in the page's language, so the menu offers exactly what
+    the filter accepts."""
+    options = [(getattr(obj, field.to_field_name), _menu_label(obj)) for obj in field.queryset]
+    return sorted(options, key=lambda option: (_sort_key(option[1]), option[0]))
+
+
+def _sort_key(text: str) -> str:
+    """Accents do not move a name to the end of the menu: "Élysée" sorts among the e's."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
 def commitment_filter(data) -> CommitmentFilter:

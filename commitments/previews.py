@@ -20,8 +20,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 from PIL import Image, ImageDraw, ImageFont
 
+from . import languages
+from .dates import DatePrecision
 from .embeds import PREVIEW_HEIGHT, PREVIEW_WIDTH
 
 logger = logging.getLogger(__name__)
@@ -54,17 +57,28 @@ def preview_facts(commitment) -> dict:
     """Everything the image shows, as plain values: its fingerprint is a hash of these.
     ``commitment.open_flags`` is prefetched (``selectors.public_commitment_or_404``)."""
     return {
+        # The image's words are in the page's language: another language, another image.
+        "language": get_language() or settings.LANGUAGE_CODE,
         "site": settings.SITE_NAME,
-        "title": commitment.title,
+        "title": str(languages.translated(commitment, "title")),
         "status": commitment.status,
         "label": str(commitment.get_status_display()),
-        "as_of": commitment.vague("status_since") if commitment.status_since else "",
+        "as_of": _as_of(commitment) if commitment.status_since else "",
         "flags": [flag.plain_words() for flag in commitment.open_flags],
     }
 
 
+def _as_of(commitment) -> str:
+    """ "as of October 2025", "depuis le 24 octobre 2025": the status's date, worded."""
+    date = commitment.vague("status_since")
+    if commitment.status_since_precision == DatePrecision.DAY:
+        return pgettext("a date known to the day", "as of %(date)s") % {"date": date}
+    return gettext("as of %(date)s") % {"date": date}
+
+
 def fingerprint(facts: dict) -> str:
-    parts = [DRAWING_VERSION, facts["site"], facts["title"], facts["status"], facts["label"]]
+    parts = [DRAWING_VERSION, facts.get("language", ""), facts["site"], facts["title"]]
+    parts += [facts["status"], facts["label"]]
     parts += [facts["as_of"], *facts["flags"]]
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
@@ -131,9 +145,14 @@ def draw_preview(facts: dict) -> bytes:
     y = 52 + _line_height(site_font) + 18
 
     flags = facts["flags"]
-    shown = [f"Flag: {words}" for words in flags[:MAX_FLAGS]]
+    shown = [gettext("Flag: %(words)s") % {"words": words} for words in flags[:MAX_FLAGS]]
     if len(flags) > MAX_FLAGS:
-        shown[-1] = f"And {len(flags) - MAX_FLAGS + 1} more flags: see the page"
+        more = len(flags) - MAX_FLAGS + 1
+        shown[-1] = ngettext(
+            "And %(count)d more flag: see the page",
+            "And %(count)d more flags: see the page",
+            more,
+        ) % {"count": more}
     # Two flags take a title line's room: the title gives it up, never the flags.
     max_title_lines = TITLE_LINES - max(0, len(shown) - 1)
 
@@ -154,7 +173,7 @@ def draw_preview(facts: dict) -> bytes:
     draw.text((MARGIN + pad_x - left, y + pad_y - top), label, font=badge_font, fill=PAPER)
     if facts["as_of"]:
         as_of_font = _font(36)
-        as_of = f"as of {facts['as_of']}"
+        as_of = facts["as_of"]
         a_left, a_top, a_right, a_bottom = draw.textbbox((0, 0), as_of, font=as_of_font)
         middle = (badge[1] + badge[3]) // 2
         draw.text(

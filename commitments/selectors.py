@@ -38,6 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import pgettext_lazy
 
 from .dates import DatePrecision, iso_vague_date
 from .models import (
@@ -681,9 +682,9 @@ def commitment_timeline(commitment: Commitment, *, page: int = 1, cumulative: bo
 def related_commitments(commitment: Commitment) -> list[dict]:
     """Public commitments related to this one, each with the relation in words."""
     inverse = {
-        CommitmentRelation.Kind.PART_OF: "includes",
-        CommitmentRelation.Kind.DEPENDS_ON: "is needed by",
-        CommitmentRelation.Kind.SUPERSEDES: "is superseded by",
+        CommitmentRelation.Kind.PART_OF: pgettext_lazy("relation", "includes"),
+        CommitmentRelation.Kind.DEPENDS_ON: pgettext_lazy("relation", "is needed by"),
+        CommitmentRelation.Kind.SUPERSEDES: pgettext_lazy("relation", "is superseded by"),
     }
     relations = (
         CommitmentRelation.objects.filter(
@@ -822,7 +823,9 @@ def actor_statements(actor: Actor) -> QuerySet[Statement]:
         .prefetch_related(
             Prefetch(
                 "commitments",
-                queryset=public_commitments().only("slug", "title").order_by("title", "pk"),
+                queryset=public_commitments()
+                .only("slug", "title", "title_fr")
+                .order_by("title", "pk"),
                 to_attr="public_commitments",
             )
         )
@@ -928,7 +931,9 @@ def public_revisions(
     return revisions.prefetch_related(
         Prefetch(
             "commitments",
-            queryset=Commitment.objects.public().only("pk", "slug", "title").order_by("title"),
+            queryset=Commitment.objects.public()
+            .only("pk", "slug", "title", "title_fr")
+            .order_by("title"),
         )
     ).order_by("-decided_at", "-pk")
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from . import safety
+from . import languages, safety
 from .dates import iso_vague_date
 from .models import Actor, Commitment
 from .schemas import absolute_url
@@ -34,9 +34,13 @@ _SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"
 
 def _actor(actor: Actor) -> dict:
     kind = "Person" if actor.kind == Actor.Kind.PERSON else "Organization"
-    data = {"@type": kind, "name": actor.name, "url": absolute_url(actor.get_absolute_url())}
+    data = {
+        "@type": kind,
+        "name": str(languages.translated(actor, "name")),
+        "url": absolute_url(actor.get_absolute_url()),
+    }
     if kind == "Person" and actor.role:
-        data["jobTitle"] = actor.role
+        data["jobTitle"] = str(languages.translated(actor, "role"))
     return data
 
 
@@ -46,16 +50,20 @@ def commitment_claim_review(
     """The ``ClaimReview`` of ``commitment`` as a dict ready for JSON."""
     page_url = absolute_url(commitment.get_absolute_url())
     made = iso_vague_date(commitment.made_on, commitment.made_precision)
+    title = str(languages.translated(commitment, "title"))
     claim = {
         "@type": "Claim",
-        "name": commitment.title,
-        "text": commitment.original_wording or commitment.summary,
+        "name": title,
+        # The promise's own words, in the language they were given in, else our summary.
+        "text": commitment.original_wording or str(languages.translated(commitment, "summary")),
         "author": [
             _actor(role.actor) for role in commitment.roles.all() if role.role == ActorRole.MADE_BY
         ],
         "datePublished": made,
         "dateCreated": made,
     }
+    if commitment.original_wording and commitment.original_wording_language:
+        claim["inLanguage"] = commitment.original_wording_language
     source = commitment.made_in
     if source is not None:
         appearance = {"@type": "CreativeWork", "name": source.title}
@@ -68,7 +76,8 @@ def commitment_claim_review(
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "url": page_url,
-        "claimReviewed": commitment.title,
+        "inLanguage": languages.content_language(),
+        "claimReviewed": title,
         "itemReviewed": claim,
         "author": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.SITE_URL},
         "reviewRating": {

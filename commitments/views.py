@@ -24,12 +24,14 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import (
     add_never_cache_headers,
     get_conditional_response,
     patch_cache_control,
 )
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -270,10 +272,13 @@ def oembed(request: HttpRequest):
             commitment = selectors.public_commitment_or_404(slug)
         except Http404:
             raise embeds.OEmbedError(404, "No public commitment has this address.") from None
-        payload = embeds.oembed_payload(commitment, max_width=max_width, max_height=max_height)
+        # The card in the language of the address asked about: /fr/... gets the French card.
+        with translation.override(embeds.url_language(url)):
+            payload = embeds.oembed_payload(commitment, max_width=max_width, max_height=max_height)
     except embeds.OEmbedError as error:
         return _plain_error(error.status, error.message)
     response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+    response["Content-Language"] = embeds.url_language(url)
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -332,9 +337,9 @@ def _owner_page(kind: str, find_owner, owner_commitments, *, by_role: bool = Fal
 
 #: An actor's page: a group per role, its heading and its page number's query parameter.
 ROLE_GROUPS = (
-    (ActorRole.MADE_BY, "Promises made", "made_page"),
-    (ActorRole.RESPONSIBLE, "Responsible for delivering", "responsible_page"),
-    (ActorRole.PARTNER, "Partner", "partner_page"),
+    (ActorRole.MADE_BY, _("Promises made"), "made_page"),
+    (ActorRole.RESPONSIBLE, _("Responsible for delivering"), "responsible_page"),
+    (ActorRole.PARTNER, pgettext_lazy("actor role heading", "Partner"), "partner_page"),
 )
 
 

@@ -291,7 +291,7 @@ def test_500_page_is_friendly(rf):
     response = server_error(rf.get("/"))
     html = response.content.decode()
     assert response.status_code == 500
-    assert 'lang="en-GB"' in html and "Something went wrong on our side" in html
+    assert 'lang="en-gb"' in html and "Something went wrong on our side" in html
 
 
 PUBLIC_URLS = [
@@ -530,7 +530,7 @@ def test_each_page_has_its_title_description_and_open_graph_tags(
     assert re.search(rf'<meta name="description" content="[^"]*{re.escape(description)}', html)
     assert '<meta property="og:title" content="' in html
     assert f'<meta property="og:url" content="http://127.0.0.1:8000{url}">' in html
-    assert '<html lang="en-GB">' in html and '<main id="main"' in html
+    assert '<html lang="en-gb">' in html and '<main id="main"' in html
 
 
 def test_actor_and_topic_pages_show_status_counts(client, seeded):

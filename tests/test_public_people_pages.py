@@ -226,7 +226,8 @@ def test_statements_newest_first_quoted_capped_and_public_only(
     assert said.count('class="statement-list__item"') == 20
     assert said.index("Remark number 25") < said.index("Remark number 24")
     assert "Remark number 05" not in said and "draft only" not in said
-    assert "“Remark number 25 &lt;b&gt;loud&lt;/b&gt;”" in said
+    # A quote in <q> (the browser adds the quotation marks of the page's language).
+    assert '<q lang="en">Remark number 25 &lt;b&gt;loud&lt;/b&gt;</q>' in said
     assert "The &lt;Courier&gt;" in said and "<b>loud</b>" not in said
 
 

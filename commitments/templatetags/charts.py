@@ -24,7 +24,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from .. import languages
 from ..dates import format_vague_date
 from .tracker import number
 
@@ -122,6 +125,8 @@ def series_chart(indicator, scale: Scale) -> dict | None:
     observations = list(indicator.observations.all())
     if len(observations) < 2:
         return None
+    name = languages.translated(indicator, "name")
+    unit = languages.translated(indicator, "unit")
     first, last = observations[0].observed_on, observations[-1].observed_on
     span = (last - first).days
 
@@ -154,20 +159,27 @@ def series_chart(indicator, scale: Scale) -> dict | None:
         comparison = {
             "y": y,
             "label_y": round(y - 5, 1),
-            "text": f"{indicator.comparison_label or 'Comparison'}: "
+            "text": f"{languages.translated(indicator, 'comparison_label') or _('Comparison')}: "
             f"{number(indicator.comparison_value)}",
         }
     return {
         "id": f"indicator-{indicator.slug}",
-        "title": f"{indicator.name}, in {indicator.unit}: "
-        + "; ".join(f"{point['date']}: {point['text']}" for point in points),
+        "title": _("%(name)s, in %(unit)s: %(figures)s")
+        % {
+            "name": name,
+            "unit": unit,
+            "figures": pgettext("between figures", "; ").join(
+                _("%(date)s: %(value)s") % {"date": point["date"], "value": point["text"]}
+                for point in points
+            ),
+        },
         "width": WIDTH,
         "height": HEIGHT,
         "left": LEFT,
         "right": WIDTH - RIGHT,
         "top": TOP,
         "bottom": TOP + PLOT_HEIGHT,
-        "unit": indicator.unit,
+        "unit": unit,
         "ticks": [
             {"y": scale.y(tick), "label_y": round(scale.y(tick) + 4, 1), "text": number(tick)}
             for tick in scale.ticks

@@ -11,12 +11,14 @@ from decimal import Decimal
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .. import languages, safety
-from ..dates import iso_vague_date
+from ..dates import DatePrecision, format_vague_date, iso_vague_date
 
 register = template.Library()
 
@@ -34,6 +36,28 @@ def vague_iso(obj, field_name: str) -> str:
         if name == field_name:
             return iso_vague_date(getattr(obj, name), getattr(obj, precision))
     return ""
+
+
+@register.filter
+def day(value) -> str:
+    """A day (a date, or a moment in the site's time zone) written in full in the page's
+    language, as a vague date known to the day is: "1 August 2025", "1er août 2025"."""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if not isinstance(value, datetime.date):
+        return ""
+    return format_vague_date(value, DatePrecision.DAY)
+
+
+@register.filter
+def as_of(obj, field_name: str) -> str:
+    """The "as of" before ``obj``'s vague date, as the page's language writes it at that
+    precision: "as of" in English; "depuis le" before a day in French, "depuis" before a
+    month or a year. ``{{ commitment|as_of:"status_since" }} <time>...</time>``."""
+    for name, precision in obj.vague_dates:
+        if name == field_name and getattr(obj, precision) == DatePrecision.DAY:
+            return pgettext("before a date known to the day", "as of")
+    return _("as of")
 
 
 @register.filter
@@ -67,7 +91,9 @@ def safe_href(value) -> str:
 
 @register.filter
 def number(value) -> str:
-    """1234.00 -> "1,234"; 12.50 -> "12.5"."""
+    """1234.00 -> "1,234"; 12.50 -> "12.5"; in the active language's format, so a French
+    page reads "1\u00a0234" (Django's French thousands separator is a no-break space)
+    and "12,5"."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -106,6 +132,43 @@ def tr_marked(obj, field_name: str) -> str:
     other language is marked: wrapped in its own ``lang`` and followed by "(in English,
     not yet translated)"."""
     return _marked(tr(obj, field_name))
+
+
+@register.filter
+def marked_words(value, count) -> str:
+    """``{{ commitment|tr:"summary"|marked_words:40 }}``: a translated text cut to
+    ``count`` words, marked as ``tr_marked`` marks it when it fell back."""
+    from django.utils.text import Truncator
+
+    if not isinstance(value, languages.Translated):
+        return conditional_escape(Truncator(str(value or "")).words(int(count)))
+    cut = Truncator(str(value)).words(int(count))
+    return _marked(languages.Translated(cut, value.language, value.fallback))
+
+
+@register.filter
+def attribution(statement) -> str:
+    """Who said it, as the source describes them, in the page's language: "A Home Office
+    spokesman (Home Office)" when both are recorded; a description that fell back to the
+    other language is marked."""
+    if statement is None:
+        return ""
+    description = tr(statement, "speaker_description")
+    if statement.speaker_id and description:
+        return format_html("{} ({})", _marked(description), tr(statement.speaker, "name"))
+    if statement.speaker_id:
+        return tr_marked(statement.speaker, "name")
+    return _marked(description)
+
+
+@register.filter
+def without_language(path) -> str:
+    """``/fr/admin/`` -> ``/admin/``: an address as the default language writes it, for a
+    template that asks which part of the site it is on (``{% if request.path|without_language
+    |slice:":7" == "/admin/" %}``)."""
+    from ..middleware import path_without_language
+
+    return path_without_language(str(path or ""))
 
 
 @register.filter

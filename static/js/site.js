@@ -12,7 +12,8 @@
     });
   });
 
-  // "Copy citation" buttons: shown only when the clipboard can be used.
+  // "Copy citation" buttons: shown only when the clipboard can be used. Their messages come
+  // in the page's language from data-copied and data-copy-failed.
   function setUpCopyButtons(root) {
     root.querySelectorAll("[data-copy]").forEach(function (button) {
       if (!navigator.clipboard || button.dataset.ready) return;
@@ -22,8 +23,11 @@
         var field = document.querySelector(button.dataset.copy);
         var status = button.parentElement.querySelector(".copy-status");
         navigator.clipboard.writeText(field.value.trim()).then(
-          function () { if (status) status.textContent = "Copied."; },
-          function () { field.select(); if (status) status.textContent = "Press Ctrl+C to copy."; }
+          function () { if (status) status.textContent = button.dataset.copied || "Copied."; },
+          function () {
+            field.select();
+            if (status) status.textContent = button.dataset.copyFailed || "Press Ctrl+C to copy.";
+          }
         );
       });
     });
@@ -50,6 +54,16 @@
     var source = event.detail.target.querySelector("[data-filter-summary]");
     var summary = document.getElementById("filter-summary");
     if (source && summary) summary.textContent = source.dataset.filterSummary;
+  });
+
+  // The language switch names this page in the other language with its filters: when
+  // htmx changes the address (new filters, another page of results), its links follow.
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    document.querySelectorAll(".language-switch a[hreflang]").forEach(function (link) {
+      var url = new URL(link.href, window.location.href);
+      url.search = window.location.search;
+      link.href = url.pathname + url.search;
+    });
   });
 
   document.addEventListener("DOMContentLoaded", function () {
