@@ -18,7 +18,7 @@ $(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
 
 # The French catalogues (issue 13), compiled from the .po files in git (GNU gettext's
 # msgfmt, Debian's gettext package). A .po newer than its .mo is compiled again.
-PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po commitments/locale/*/LC_MESSAGES/django.po accountability/locale/*/LC_MESSAGES/django.po)
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 %.mo: %.po
 	msgfmt --check-format -o $@ $<

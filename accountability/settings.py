@@ -299,16 +299,11 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Commitment tracker")
 # English at the unprefixed addresses (today's links keep working), French under /fr/
 # (i18n_patterns, accountability/urls.py). The language comes from the address alone
 # (commitments.middleware.UrlLanguageMiddleware), never from Accept-Language or a cookie, so
-# a cached public page never varies on them. Catalogues: locale/ (the public pages),
-# commitments/locale/ (models, admin, services), accountability/locale/ (feeds, API,
-# exports, alerts), compiled on install (make venv, make messages).
+# a cached public page never varies on them. One catalogue, locale/fr/LC_MESSAGES/
+# django.po, compiled on install (make venv, make messages).
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", _("English")), ("fr", _("French"))]
-LOCALE_PATHS = [
-    BASE_DIR / "locale",
-    BASE_DIR / "commitments" / "locale",
-    BASE_DIR / "accountability" / "locale",
-]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True

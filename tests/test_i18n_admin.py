@@ -357,6 +357,7 @@ def test_a_bad_language_code_is_refused_naming_the_field(world, editor, publishe
 
     # Through the service, on a public quote: refused before anything is written.
     statement = Statement.objects.filter(commitments__is_published=True).first()
+    before = statement.translation_fr
     with pytest.raises(services.revisions.ValidationError) as caught:
         services.revision_submit(
             obj=statement,
@@ -367,7 +368,7 @@ def test_a_bad_language_code_is_refused_naming_the_field(world, editor, publishe
         )
     assert "Language: Use a language code such as en or fr." in caught.value.messages
     statement.refresh_from_db()
-    assert statement.translation_fr == ""
+    assert statement.translation_fr == before != "Traduit."
     assert not Revision.objects.filter(object_id=statement.pk, content_type__model="statement")
 
 

@@ -45,17 +45,32 @@ NBSP = "\u00a0"
 
 
 def _po_strings(path: Path) -> list[str]:
-    """Every msgid and msgid_plural of a .po file (parsed here: polib is not installed)."""
-    strings, current, key = [], [], None
+    """Every msgid and msgid_plural of a .po file whose French differs from the English
+    (a name kept as it is, "JSON Feed", is no English left over). Parsed here: polib is not
+    installed."""
+    entries, entry, key = [], {}, None
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         match = re.match(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d\])?) (\".*\")$", line)
-        if match or not line.startswith('"'):
-            if key in ("msgid", "msgid_plural") and current:
-                strings.append("".join(ast.literal_eval(part) for part in current))
-            key, current = (match.group(1), [match.group(2)]) if match else (None, [])
+        if match:
+            key = match.group(1)
+            if key in ("msgctxt", "msgid") and "msgid" in entry and any(
+                name.startswith("msgstr") for name in entry
+            ):
+                entries.append(entry)
+                entry = {}
+            entry[key] = ast.literal_eval(match.group(2))
+        elif line.startswith('"') and key:
+            entry[key] += ast.literal_eval(line)
         else:
-            current.append(line)
-    return [text for text in strings if text]
+            key = None
+    entries.append(entry)
+    strings = []
+    for entry in entries:
+        french = {value for name, value in entry.items() if name.startswith("msgstr")}
+        for name in ("msgid", "msgid_plural"):
+            if entry.get(name) and entry[name] not in french:
+                strings.append(entry[name])
+    return strings
 
 
 #: What may stand between the fixed words of a message: a placeholder or an HTML tag.
@@ -78,9 +93,8 @@ def english_phrases() -> set[str]:
     return phrases
 
 
-#: Sections of the pages written by another part, with their own catalogue and checks:
-#: the follow-by-email form (templates/alerts/, issue 12).
-OTHER_PARTS = {"follow"}
+#: Sections of the pages left out of the check (none: every part shares the catalogue).
+OTHER_PARTS: set[str] = set()
 
 
 class _VisibleText(HTMLParser):
