@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
@@ -1423,11 +1423,7 @@ class RevisionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     @staticmethod
     def _label(revision, change) -> str:
         """A change's field in the page's language (it is stored in the site's)."""
-        model = revision.content_type.model_class()
-        try:
-            return services.revisions.change_label(model, change["field"])
-        except (FieldDoesNotExist, AttributeError):  # a field or model since removed
-            return change["label"]
+        return revision.change_label(change)
 
     @admin.display(description=_("changes"))
     def changes_table(self, obj):

@@ -479,16 +479,7 @@ def flag_payload_expression(*, reason: str, resolved: bool, now: datetime.dateti
 
 
 def _change_label(revision: Revision, change: dict) -> str:
-    """A changed field's name in the active language (its model field's label), else the
-    label the revision recorded (a field that is not a model field, such as the actors)."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.exceptions import FieldDoesNotExist
-
-    model = ContentType.objects.get_for_id(revision.content_type_id).model_class()
-    try:
-        return str(model._meta.get_field(change["field"]).verbose_name).capitalize()
-    except (FieldDoesNotExist, KeyError, AttributeError):
-        return change.get("label") or change.get("field", "")
+    return revision.change_label(change)
 
 
 def revision_headline(revision: Revision) -> str:

@@ -1311,6 +1311,34 @@ class Revision(models.Model):
     def public_kind_label(self) -> str:
         return _("Correction") if self.kind == self.Kind.CORRECTION else _("Minor edit")
 
+    #: Changes that are not to one field of the model: a commitment's actors and related
+    #: commitments (rows of other tables).
+    PSEUDO_FIELDS = {
+        "roles": _("actors and their roles"),
+        "relations": _("related commitments"),
+    }
+
+    @classmethod
+    def field_label(cls, model, name: str) -> str:
+        """A revised field's label in the active language: "Title (French)" on English
+        pages, "Titre (en français)" on French ones."""
+        if name in cls.PSEUDO_FIELDS:
+            return capfirst(str(cls.PSEUDO_FIELDS[name]))
+        return capfirst(str(model._meta.get_field(name).verbose_name))
+
+    def change_label(self, change: dict) -> str:
+        """One of ``changes``' labels in the active language (a change stores its label in
+        the site's language when it is made); the stored label for a field since removed.
+        No query: content types are cached."""
+        from django.contrib.contenttypes.models import ContentType
+        from django.core.exceptions import FieldDoesNotExist
+
+        try:
+            model = ContentType.objects.get_for_id(self.content_type_id).model_class()
+            return self.field_label(model, change["field"])
+        except (FieldDoesNotExist, KeyError, AttributeError, ContentType.DoesNotExist):
+            return change.get("label") or change.get("field", "")
+
 
 class PublicVersion(models.Model):
     """One row: a number that changes with every write to anything the public reads, and

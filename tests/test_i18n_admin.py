@@ -271,7 +271,12 @@ def test_a_revision_of_the_french_title_has_its_public_trace(world, publisher, c
     history = client.get(f"/commitments/{public.slug}/changes/")
     assert history.status_code == 200
     assert "Promesse publique" in history.content.decode()
-    assert client.get(f"/fr/commitments/{public.slug}/changes/").status_code == 200
+    assert "<th scope=\"row\">Title (French)</th>" in history.content.decode()
+    french = client.get(f"/fr/commitments/{public.slug}/changes/")
+    assert french.status_code == 200
+    # Labelled in the reader's language, though stored in the site's.
+    assert "<th scope=\"row\">Titre (en français)</th>" in french.content.decode()
+    assert "Title (French)" not in french.content.decode()
     # The followers are told, as for the English.
     assert OutboxEvent.objects.filter(
         type=models.EventType.REVISION, key=f"revision:{revision.pk}:{public.pk}"

@@ -43,7 +43,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .. import events, roles
 from ..caching import lock_public_version
@@ -156,10 +155,7 @@ ROW_FIELDS = {
 }
 
 
-PSEUDO_FIELDS = {
-    "roles": gettext_lazy("actors and their roles"),
-    "relations": gettext_lazy("related commitments"),
-}
+PSEUDO_FIELDS = Revision.PSEUDO_FIELDS
 
 
 def role_label(user) -> str:
@@ -304,9 +300,7 @@ def _display(model, name: str, value: Any, side: dict[str, Any]) -> str:
 
 
 def _label(model, name: str) -> str:
-    if name in PSEUDO_FIELDS:
-        return capfirst(str(PSEUDO_FIELDS[name]))
-    return capfirst(str(model._meta.get_field(name).verbose_name))
+    return Revision.field_label(model, name)
 
 
 def _is_related(model, name: str) -> bool:

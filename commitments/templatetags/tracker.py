@@ -216,3 +216,10 @@ def quote(obj, field_name: str = "text") -> str:
             ours,
         )
     return html
+
+
+@register.filter
+def change_label(revision, change) -> str:
+    """``{{ revision|change_label:change }}``: a revised field's name in the page's
+    language (``Revision.change_label``)."""
+    return revision.change_label(change)
