@@ -37,7 +37,7 @@ from django.conf import settings
 from django.db.models import Case, F, Func, TextField, Value, When
 from django.db.models.functions import Cast, Concat, JSONObject
 from django.urls import reverse
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .dates import DatePrecision, format_vague_date
@@ -80,13 +80,8 @@ def iso_timestamp(value: datetime.datetime | None) -> str | None:
 
 def vague_label(day: datetime.date | None, precision: str | None, language: str) -> str:
     """A date as honestly as it is known, in ``language`` ("octobre 2025")."""
-    if day is None:
-        return ""
-    if language == settings.LANGUAGE_CODE:
-        return format_vague_date(day, precision)
-    shape = {DatePrecision.YEAR: "Y", DatePrecision.MONTH: "F Y"}.get(precision, "j F Y")
     with translation.override(language):
-        return dateformat.format(day, shape)
+        return format_vague_date(day, precision)
 
 
 def _occurred(day: datetime.date | None, precision: str | None) -> dict:
