@@ -168,6 +168,7 @@ COMMITMENT = {
     "made_on": "2025-07-10",
     "made_precision": "day",
     "deadline_precision": "day",
+    "original_wording_language": "en",
 }
 
 
