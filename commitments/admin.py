@@ -611,7 +611,11 @@ class CommitmentAdmin(RevisedRecordMixin, NoRevertMixin, PublicRecordMixin, Simp
         ),
         (
             _("Where and when it was made"),
-            {"fields": [("made_on", "made_precision"), "made_in", "made_where"]},
+            {
+                "fields": bilingual(
+                    "Commitment", [("made_on", "made_precision"), "made_in", "made_where"]
+                )
+            },
         ),
         (
             _("Deadline and stall threshold"),

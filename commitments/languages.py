@@ -40,7 +40,7 @@ EXTRA_LANGUAGES = tuple(code for code, _name in CONTENT_LANGUAGES if code != BAS
 TRANSLATED_FIELDS: dict[str, tuple[str, ...]] = {
     "Actor": ("name", "role", "description"),
     "Topic": ("name", "description"),
-    "Commitment": ("title", "summary"),
+    "Commitment": ("title", "summary", "made_where"),
     "Statement": ("speaker_description",),
     "StatusUpdate": ("description", "correction_note"),
     "Indicator": ("name", "description", "unit", "comparison_label"),

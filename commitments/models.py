@@ -537,6 +537,7 @@ class Commitment(VagueDateMixin, models.Model):
         blank=True,
         help_text=_("The occasion, e.g. 'UK-France summit, London'."),
     )
+    made_where_fr = french_of(made_where)
     deadline = models.DateField(
         _("deadline"),
         null=True,

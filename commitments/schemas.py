@@ -213,6 +213,7 @@ class CommitmentOut(_CommitmentValues):
     status_since: str | None
     made_on: str
     made_where: str
+    made_where_fr: str = Field(..., description=FRENCH)
     made_in_source_id: int | None
     deadline: str | None
     actors: list[ActorRef]

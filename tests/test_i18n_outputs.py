@@ -258,7 +258,7 @@ def test_a_status_update_payload_carries_both_languages(boats):
     assert fr["headline"] == f"Nouveau statut{NB}: {french(Status.STALLED.label)}"
     assert fr["summary"] == ""  # not translated: the reader's fallback, marked there
     assert fr["url"] == f"{SITE}/fr/commitments/stop-the-boats/#{untranslated.anchor}"
-    assert fr["occurred_label"] == "1 octobre 2025"
+    assert fr["occurred_label"] == "1er octobre 2025"  # as the pages write it
     assert fr["commitment"]["title"] == "Arrêter les <bateaux>"
     assert fr["commitment"]["url"] == f"{SITE}/fr/commitments/stop-the-boats/"
 

@@ -322,7 +322,7 @@ def test_a_bad_translated_field_is_refused_naming_record_and_field(tmp_path):
     message = str(refused.value)
     for expected in [
         "commitment 'french-maritime-doctrine-shallow-waters': `titel_fr` is not a "
-        "translated field of commitments (theirs are: title_fr, summary_fr, "
+        "translated field of commitments (theirs are: title_fr, summary_fr, made_where_fr, "
         "original_wording_translation_en, original_wording_translation_fr)",
         "topic 'channel-crossings': `name_en` is not a translated field of topics",
         "actor 'uk-government': `role_fr` translates `role`, which it does not have",
@@ -340,6 +340,7 @@ def test_translation_fields_cover_every_translated_field():
     assert set(translation_fields(Commitment)) == {
         "title_fr",
         "summary_fr",
+        "made_where_fr",
         "original_wording_translation_en",
         "original_wording_translation_fr",
     }
