@@ -253,29 +253,36 @@ class RevisedRecordMixin:
         if state == "refused":
             for message in detail:
                 self.message_user(request, message, messages.ERROR)
-        elif state == "none":
-            self.message_user(request, _("Nothing public changed."), messages.INFO)
-        elif state == models.Revision.State.APPLIED:
-            self.message_user(
-                request,
-                _("Changed. The change and its reason are on the public change history."),
-                messages.SUCCESS,
-            )
         else:
-            self.message_user(
-                request,
-                format_html(
-                    '{} <a href="{}">{}</a>',
-                    _(
-                        "Your change is proposed and waits for a publisher; the public "
-                        "pages still show the earlier version."
-                    ),
-                    reverse("admin:commitments_revision_change", args=[detail.pk]),
-                    _("See the proposal"),
-                ),
-                messages.SUCCESS,
-            )
+            tell_revision_outcome(self, request, None if state == "none" else detail)
         return redirect(request.path)
+
+
+def tell_revision_outcome(model_admin, request, revision) -> None:
+    """What became of a change submitted as a revision, in the editor's message bar:
+    nothing changed, applied at once (a publisher's), or proposed with a link to it."""
+    if revision is None:
+        model_admin.message_user(request, _("Nothing public changed."), messages.INFO)
+    elif revision.state == models.Revision.State.APPLIED:
+        model_admin.message_user(
+            request,
+            _("Changed. The change and its reason are on the public change history."),
+            messages.SUCCESS,
+        )
+    else:
+        model_admin.message_user(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                _(
+                    "Your change is proposed and waits for a publisher; the public "
+                    "pages still show the earlier version."
+                ),
+                reverse("admin:commitments_revision_change", args=[revision.pk]),
+                _("See the proposal"),
+            ),
+            messages.SUCCESS,
+        )
 
 
 class AddOnlyWhenPublicInline(admin.TabularInline):
@@ -993,23 +1000,7 @@ class StatusUpdateAdmin(RecordedOnceAdmin):
             except ValidationError as exc:
                 show_service_errors(form, exc, prefix="")
             else:
-                if revision is None:
-                    self.message_user(request, _("Nothing changed."), messages.INFO)
-                elif revision.state == models.Revision.State.APPLIED:
-                    self.message_user(
-                        request,
-                        _("Changed. The change and its reason are on the public change history."),
-                        messages.SUCCESS,
-                    )
-                else:
-                    self.message_user(
-                        request,
-                        _(
-                            "Your change is proposed and waits for a publisher; the public "
-                            "pages still show the earlier version."
-                        ),
-                        messages.SUCCESS,
-                    )
+                tell_revision_outcome(self, request, revision)
                 return redirect(change_url)
         context = {
             **self.admin_site.each_context(request),
