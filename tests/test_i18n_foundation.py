@@ -171,3 +171,16 @@ def test_only_a_steps_french_may_change_after_it_is_recorded(
             description_fr="Autre.", effective_on=datetime.date(2025, 1, 1)
         )
     assert connection.vendor == "postgresql"
+
+
+def test_only_words_said_as_they_were_said_get_quotation_marks():
+    template = Template("{% load tracker %}{% quote s %}")
+    paraphrase = Statement(
+        text="Said talks were going well", kind=Statement.Kind.PARAPHRASE, language="en"
+    )
+    paraphrase.translation_fr = "A dit que les discussions avançaient"
+    with translation.override("fr"):
+        html = template.render(Context({"s": paraphrase}))
+    assert "<q" not in html
+    assert '<span lang="en">Said talks were going well</span>' in html
+    assert "<span>A dit que les discussions avançaient</span>" in html

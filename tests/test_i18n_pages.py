@@ -394,9 +394,10 @@ def test_an_english_quote_on_a_french_page_with_our_translation(client, bilingua
         f'<span class="our-translation" lang="fr">Notre traduction{NBSP}: '
         "<q>Nous progressons.</q></span>"
     ) in html
-    # The promise's own words too, and the speaker described in French.
-    assert '<q lang="en">We will stop the boats.</q>' in html
-    assert "<q>Nous arrêterons les bateaux.</q>" in html
+    # The promise's own words too (no marks added: an original wording carries its own
+    # where it quotes), and the speaker described in French.
+    assert '<span lang="en">We will stop the boats.</span>' in html
+    assert "<span>Nous arrêterons les bateaux.</span>" in html
     assert "Un porte-parole (Ministère de l&#x27;Intérieur britannique)" in html
     # On the English page the quote is in its own language: no marker, no translation.
     english = get(client, f"/commitments/{bilingual['translated'].slug}/")

@@ -198,10 +198,16 @@ def quote(obj, field_name: str = "text") -> str:
         },
     )
     own = original.language == languages.content_language()
+    # Quotation marks only round words said as they were said: a paraphrase is ours, and an
+    # original wording carries its own marks where it quotes.
+    said = field_name == "text" and getattr(obj, "kind", "quote") == "quote"
+    element = "q" if said else "span"
     html = format_html(
-        '<q lang="{}">{}</q>{}',
+        '<{} lang="{}">{}</{}>{}',
+        element,
         original.language,
         original,
+        element,
         ""
         if own
         else format_html(
@@ -210,10 +216,12 @@ def quote(obj, field_name: str = "text") -> str:
     )
     if ours:
         html += format_html(
-            ' <span class="our-translation" lang="{}">{} <q>{}</q></span>',
+            ' <span class="our-translation" lang="{}">{} <{}>{}</{}></span>',
             ours.language,
             _("Our translation:"),
+            element,
             ours,
+            element,
         )
     return html
 
