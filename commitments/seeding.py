@@ -401,10 +401,11 @@ def load_seed_file(path: Path, report: SeedReport | None = None) -> SeedReport:
                     effective_on=effective_on,
                     effective_precision=update.get("effective_precision", "day"),
                     description=update["description"],
+                    description_fr=str(update.get("description_fr") or "").strip(),
                     sources=[sources[key] for key in update["sources"]],
                 )
-                # The service takes the step's English; its French is the one thing the
-                # append-only trigger lets be written afterwards (migration 0019).
+                # Both languages in the one INSERT, so the step's event carries its French;
+                # anything else translated on it (none today) is filled as on an old step.
                 _fill_translations(created_update, update)
             report.add("status updates", not existing)
 

@@ -351,3 +351,14 @@ def test_translation_fields_cover_every_translated_field():
     }
     assert set(translation_fields(StatusUpdate)) == {"description_fr", "correction_note_fr"}
     assert set(translation_fields(Source)) == set()
+
+
+def test_a_seeded_steps_event_carries_its_french(db):
+    from commitments.models import OutboxEvent
+
+    load_seeds()
+    events = OutboxEvent.objects.filter(type="status_update.created")
+    assert events.exists()
+    for event in events:
+        french = event.payload["translations"]["fr"]["summary"]
+        assert french and french != event.payload["summary"], event.key
