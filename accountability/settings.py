@@ -308,6 +308,14 @@ TIME_ZONE = env.str("TIME_ZONE", default="Europe/London")
 USE_I18N = True
 USE_TZ = True
 
+# The editors' digest's language (a French newsroom's desk: fr). One of LANGUAGES.
+EDITORS_DIGEST_LANGUAGE = env.str("EDITORS_DIGEST_LANGUAGE", LANGUAGE_CODE)
+if EDITORS_DIGEST_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"EDITORS_DIGEST_LANGUAGE must be one of {', '.join(dict(LANGUAGES))} "
+        f"(not {EDITORS_DIGEST_LANGUAGE!r})."
+    )
+
 # --- Static files (whitenoise) ----------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))

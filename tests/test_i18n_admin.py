@@ -10,6 +10,7 @@ by the pages and the database state it leaves."""
 from __future__ import annotations
 
 import datetime
+import os
 import re
 
 import pytest
@@ -439,3 +440,36 @@ def test_two_factor_sends_a_french_publisher_to_the_french_page(publisher, setti
     assert page.status_code == 200 and LANG_FR.search(page.content.decode())
     # The English address keeps its English page.
     assert publisher.get("/admin/")["Location"].startswith("/admin/two-factor/")
+
+
+def test_the_scheduled_digest_follows_editors_digest_language(
+    make_commitment, django_user_model, settings
+):
+    from django.contrib.auth.models import Group
+    from django.core import mail
+
+    from commitments import tasks
+
+    settings.EDITORS_DIGEST_LANGUAGE = "fr"
+    user = django_user_model.objects.create_user("bea", "bea@newsroom.example", "pw")
+    user.groups.add(Group.objects.get_or_create(name="Publisher")[0])
+    make_commitment(title="Build the new patrol boats", made_on=datetime.date(2025, 1, 1))
+    services.flags_refresh(today=datetime.date(2025, 7, 1))
+    tasks.send_editors_digest()  # what beat runs, with no language of its own
+    assert mail.outbox[0].subject.startswith("Récapitulatif du suivi")
+
+
+def test_an_unknown_digest_language_refuses_to_start():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "accountability.settings",
+             "EDITORS_DIGEST_LANGUAGE": "de"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "EDITORS_DIGEST_LANGUAGE must be one of en-gb, fr (not 'de')" in result.stderr

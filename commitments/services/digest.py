@@ -80,8 +80,9 @@ def editors_digest_send(
     """Send the digest covering everything since the last one (on published and draft
     commitments alike: publishers need both). Returns the digest recorded, or None when
     nothing is new or there is no publisher with an email address to send it to.
-    ``language``: the digest's language (the site's, ``LANGUAGE_CODE``, by default; ``fr``
-    for a French newsroom's desk): its words, dates and flags' plain words."""
+    ``language``: the digest's language (``EDITORS_DIGEST_LANGUAGE`` by default, the
+    site's unless set; ``fr`` for a French newsroom's desk): its words, dates and flags'
+    plain words."""
     now = now or timezone.now()
     with advisory_lock("commitments.editors_digest_send"):
         last = EditorsDigest.objects.order_by("-covers_until").first()
@@ -108,7 +109,7 @@ def editors_digest_send(
             resolved_count=len(resolved),
             recipients=", ".join(recipients),
         )
-        with translation.override(language or settings.LANGUAGE_CODE):
+        with translation.override(language or settings.EDITORS_DIGEST_LANGUAGE):
             subject = ngettext(
                 "Tracker digest: %(raised)d flag raised, %(resolved)d resolved",
                 "Tracker digest: %(raised)d flags raised, %(resolved)d resolved",

@@ -17,8 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--language",
-            default=settings.LANGUAGE_CODE,
-            help="The digest's language: en-gb (the default) or fr.",
+            default=settings.EDITORS_DIGEST_LANGUAGE,
+            help="The digest's language, en-gb or fr (default: EDITORS_DIGEST_LANGUAGE).",
         )
 
     def handle(self, *args, **options):
