@@ -16,7 +16,8 @@ its field, in English, and its French sits beside it as ``<field>_fr`` ("" when 
 translated: the caller chooses its fallback); a label we write (a status, a kind) keeps its
 English ``*_label`` and has ``*_labels``: ``{"en-gb": ..., "fr": ...}``; a quote says its
 ``language`` and has our ``translations`` (``{"en": ..., "fr": ...}``, "" where there is
-none). The exports add ``title_fr``, ``summary_fr``, ``status_label_fr`` and ``url_fr`` at
+none). The exports add ``title_fr``, ``summary_fr``, ``status_label_fr``, ``url_fr`` and
+the actors' and topics' French names (``made_by_fr``, ``responsible_fr``, ``topics_fr``) at
 the end of a row.
 
 Owns: field names, order, types and how each value is worked out from a commitment (or
@@ -305,6 +306,11 @@ class CommitmentRow(_CommitmentValues):
     summary_fr: str
     status_label_fr: str
     url_fr: str
+    # The actors' and topics' French names, in the same order as the English ones (an
+    # English name where there is no French yet).
+    made_by_fr: list[str]
+    responsible_fr: list[str]
+    topics_fr: list[str]
 
     # A spreadsheet has no null: a date not known is "" here (null in the API).
     @staticmethod

@@ -505,18 +505,23 @@ def commitment_export_rows(
             defaultdict(list),
         )
         by_role = {ActorRole.MADE_BY: made_by, ActorRole.RESPONSIBLE: responsible}
-        for commitment_id, role, name in (
+        # The French names in the same order as the English, each the English where it has
+        # none yet, so the two lists stay aligned.
+        french = defaultdict(list)
+        for commitment_id, role, name, name_fr in (
             CommitmentActor.objects.filter(commitment_id__in=ids, role__in=list(by_role))
             .order_by("actor__name", "pk")
-            .values_list("commitment_id", "role", "actor__name")
+            .values_list("commitment_id", "role", "actor__name", _french_or_english("actor"))
         ):
             by_role[role][commitment_id].append(name)
-        for commitment_id, name in (
+            french[role, commitment_id].append(name_fr)
+        for commitment_id, name, name_fr in (
             Commitment.topics.through.objects.filter(commitment_id__in=ids)
             .order_by("topic__name", "pk")
-            .values_list("commitment_id", "topic__name")
+            .values_list("commitment_id", "topic__name", _french_or_english("topic"))
         ):
             topics[commitment_id].append(name)
+            french["topics", commitment_id].append(name_fr)
         for flag in (
             Flag.objects.open()
             .filter(commitment_id__in=ids)
@@ -532,7 +537,17 @@ def commitment_export_rows(
                 responsible=responsible.get(pk, []),
                 topics=topics.get(pk, []),
                 open_flags=open_flags.get(pk, []),
+                made_by_fr=french.get((ActorRole.MADE_BY, pk), []),
+                responsible_fr=french.get((ActorRole.RESPONSIBLE, pk), []),
+                topics_fr=french.get(("topics", pk), []),
             )
+
+
+def _french_or_english(relation: str):
+    """``<relation>__name_fr``, or its English name while it has no French."""
+    from django.db.models.functions import Coalesce, NullIf
+
+    return Coalesce(NullIf(f"{relation}__name_fr", Value("")), f"{relation}__name")
 
 
 def public_commitment_or_404(slug: str) -> Commitment:

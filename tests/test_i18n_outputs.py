@@ -19,7 +19,7 @@ from django.core import mail
 from django.utils import timezone, translation
 
 from commitments import alert_links, events, services
-from commitments.models import Alert, OutboxEvent, StatusUpdate, Subscriber, Subscription
+from commitments.models import Alert, OutboxEvent, StatusUpdate, Subscriber, Subscription, Topic
 from commitments.services import alerts, outbox
 from commitments.vocabulary import Status
 
@@ -239,6 +239,24 @@ def test_the_exports_have_the_french_columns_beside_the_english(client, boats):
     assert row["url_fr"] == f"{SITE}/fr/commitments/stop-the-boats/"
     (item,) = json.loads(client.get("/commitments.json").getvalue())["commitments"]
     assert item["title_fr"] == "Arrêter les <bateaux>"
+    # The actors' and topics' French names, aligned with the English; English where none.
+    commitment = boats[0]
+    made_by = commitment.roles.get().actor
+    made_by.name_fr = "Ministre <français>"
+    made_by.save()
+    commitment.topics.add(
+        Topic.objects.create(name="Crossings", name_fr="Traversées", slug="crossings-x"),
+        Topic.objects.create(name="Asylum", slug="asylum-x"),
+    )
+    (item,) = json.loads(client.get("/commitments.json").getvalue())["commitments"]
+    assert (item["made_by"], item["made_by_fr"]) == ([made_by.name], ["Ministre <français>"])
+    assert (item["topics"], item["topics_fr"]) == (
+        ["Asylum", "Crossings"],
+        ["Asylum", "Traversées"],
+    )
+    assert item["responsible"] == item["responsible_fr"] == []
+    (row,) = csv.DictReader(io.StringIO(client.get("/commitments.csv").getvalue().decode()))
+    assert "Ministre <français>" in row["made_by_fr"] and "Traversées" in row["topics_fr"]
     # The French export is the same file: the data are language-neutral.
     assert (
         json.loads(client.get("/fr/commitments.json").getvalue())["commitments"][0]["title_fr"]

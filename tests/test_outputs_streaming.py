@@ -124,6 +124,9 @@ def test_the_streamed_csv_and_json_hold_every_row_with_the_same_columns(client, 
         "summary_fr",
         "status_label_fr",
         "url_fr",
+        "made_by_fr",
+        "responsible_fr",
+        "topics_fr",
     ]
     assert first["made_by"] == ["Minister"] and first["status_label"] == "Not started"
     assert {row["url"] for row in data["commitments"]} == {row["url"] for row in table}
