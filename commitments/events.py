@@ -41,7 +41,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .dates import DatePrecision, format_vague_date
-from .languages import EXTRA_LANGUAGES, field_name, interface_language
+from .languages import EXTRA_LANGUAGES, content_language, field_name, interface_language
 from .models import (
     Actor,
     Commitment,
@@ -102,11 +102,6 @@ def _languages() -> tuple[str, ...]:
     return tuple(interface_language(code) for code in EXTRA_LANGUAGES)
 
 
-def _key(language: str) -> str:
-    """The key of a language in ``translations``: its content code (``fr``)."""
-    return language.split("-")[0]
-
-
 def in_language(language: str, build, *args, **kwargs):
     """``build(*args, **kwargs)`` with ``language`` active: our labels and addresses in it."""
     with translation.override(language):
@@ -156,7 +151,7 @@ def translations(build_words, *, commitment=None, actor=None, topic=None, occurr
         words["commitment"] = _commitment_words(commitment, language)
         words["actor"] = _named_words(actor, language)
         words["topic"] = _named_words(topic, language)
-        out[_key(language)] = words
+        out[content_language(language)] = words
     return out
 
 
@@ -166,7 +161,7 @@ def localized(payload: dict, language: str | None) -> dict:
     ``<key>_fallback`` says so (``summary_fallback``, ``commitment.title_fallback``), so the
     mail can mark it. A payload from before ``translations`` existed stays as it is."""
     payload = dict(payload) if isinstance(payload, dict) else {}
-    words = (payload.get("translations") or {}).get(_key(language or ""))
+    words = (payload.get("translations") or {}).get(content_language(language) if language else "")
     if not isinstance(words, dict):
         return payload
     return _overlay(payload, words)
@@ -425,7 +420,7 @@ def flag_payload_expression(*, reason: str, resolved: bool, now: datetime.dateti
     translated = {}
     for language in _languages():
         other_page = _commitment_page(F("commitment__slug"), language)
-        translated[_key(language)] = JSONObject(
+        translated[content_language(language)] = JSONObject(
             headline=_text(in_language(language, flag_headline, reason, resolved=resolved)),
             summary=_text(""),
             url=other_page,

@@ -531,58 +531,15 @@ def test_a_revision_payload_names_the_changed_fields_in_french(
 def test_the_french_alert_pages_and_mails_are_valid_html(client, boats, tmp_path):
     """The pages of following by email under /fr/ and the French mails, through the Nu HTML
     Checker as ``test_valid_html`` runs it: a translation with markup must not break them."""
-    import subprocess
-    from urllib.parse import urlsplit
+    from tests.test_valid_html import alert_pages, nu_errors
 
-    from tests.test_valid_html import vnu_jar
-
-    jar = vnu_jar()
-    commitment = boats[0]
-    subject = f"commitment:{commitment.slug}"
-    pages = {
-        "subscribed": client.post(
-            "/fr/alerts/subscribe/",
-            {"email": "html@redaction.test", "frequency": "each", "subject": subject},
-        ),
-        "refused": client.post(
-            "/fr/alerts/subscribe/",
-            {"email": "pas une adresse", "frequency": "each", "subject": subject},
-        ),
-        "damaged": client.get("/fr/alerts/confirm/damaged/"),
-    }
-    subscriber = Subscriber.objects.get(email="html@redaction.test")
-    with translation.override("fr"):
-        confirm, manage = alert_links.confirm_url(subscriber), alert_links.manage_url(subscriber)
-        unsubscribe = alert_links.unsubscribe_url(subscriber)
-    pages["confirm"] = client.get(urlsplit(confirm).path)
-    pages["manage"] = client.get(urlsplit(manage).path)
-    pages["unsubscribe"] = client.get(urlsplit(unsubscribe).path)
-    assert {name: r.status_code for name, r in pages.items()} == {
-        "subscribed": 200,
-        "refused": 400,
-        "damaged": 400,
-        "confirm": 200,
-        "manage": 200,
-        "unsubscribe": 200,
-    }
-    html = {name: r.content.decode() for name, r in pages.items()}
+    html = alert_pages(client, boats[0], "/fr")
     assert all('<html lang="fr"' in page for page in html.values())
     event = OutboxEvent.objects.order_by("pk").last()
+    reader = Subscriber(email="html@redaction.test", language="fr")
     html["alert mail"] = alerts.event_render(event, "fr").html
     html["digest mail"] = alerts.digest_render(
-        subscriber, [Alert(event=event, subscriber=subscriber)], datetime.date(2025, 10, 2)
+        reader, [Alert(event=event, subscriber=reader)], datetime.date(2025, 10, 2)
     ).html
-    files = []
-    for name, text in html.items():
-        file = tmp_path / f"{name.replace(' ', '-')}.html"
-        file.write_text(text, encoding="utf-8")
-        files.append(str(file))
-    result = subprocess.run(
-        ["java", "-jar", str(jar), "--errors-only", "--format", "json", *files],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
-    errors = [m for m in messages if m.get("type") in ("error", "non-document-error")]
+    errors = nu_errors(html, tmp_path)
     assert not errors, errors

@@ -16,19 +16,12 @@ from django.utils import translation
 from commitments import selectors
 from commitments.models import Actor, ActorRole, Commitment, CommitmentActor, Source, Statement
 from commitments.safety import HIGHLIGHT_START, HIGHLIGHT_STOP
+from tests.test_public_search_people import found
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 migration = importlib.import_module("commitments.migrations.0020_search_french")
-
-
-def found(text: str) -> set[str]:
-    return set(
-        selectors.search_commitments(selectors.public_commitments(), text).values_list(
-            "slug", flat=True
-        )
-    )
 
 
 def in_document(model, pk: int, language: str, text: str) -> bool:

@@ -173,10 +173,13 @@ def refusal_pages(client, commitment) -> dict[str, str]:
     return {"403 (admin)": refused.content.decode(), "403 (CSRF)": csrf.content.decode()}
 
 
-def alert_pages(client, commitment) -> dict[str, str]:
+def alert_pages(client, commitment, prefix: str = "") -> dict[str, str]:
     """The pages of following by email, which no page links to: the follow form's answers
     (accepted, refused), and the confirm, manage, unsubscribe and damaged-link pages an
-    email leads to."""
+    email leads to; under ``prefix`` ("/fr" for the French ones)."""
+    from django.conf import settings
+    from django.utils import translation
+
     from commitments import alert_links
     from commitments.models import Subscriber
 
@@ -186,29 +189,56 @@ def alert_pages(client, commitment) -> dict[str, str]:
     subject = f"commitment:{commitment.slug}"
     answers = {
         "subscribed": client.post(
-            "/alerts/subscribe/",
+            f"{prefix}/alerts/subscribe/",
             {"email": "html@newsroom.test", "frequency": "each", "subject": subject},
         ),
         "subscribe refused": client.post(
-            "/alerts/subscribe/",
+            f"{prefix}/alerts/subscribe/",
             {"email": "not an address", "frequency": "each", "subject": subject},
         ),
     }
     subscriber = Subscriber.objects.get(email="html@newsroom.test")
-    answers["confirm"] = client.get(path(alert_links.confirm_url(subscriber)))
-    answers["manage"] = client.get(path(alert_links.manage_url(subscriber)))
-    unsubscribe = path(alert_links.unsubscribe_url(subscriber))
+    with translation.override(prefix.strip("/") or settings.LANGUAGE_CODE):
+        confirm = path(alert_links.confirm_url(subscriber))
+        manage = path(alert_links.manage_url(subscriber))
+        unsubscribe = path(alert_links.unsubscribe_url(subscriber))
+    answers["confirm"] = client.get(confirm)
+    answers["manage"] = client.get(manage)
     answers["unsubscribe"] = client.get(unsubscribe)
     answers["unsubscribed"] = client.post(unsubscribe, {"List-Unsubscribe": "One-Click"})
-    answers["damaged link"] = client.get("/alerts/confirm/damaged/")
+    answers["damaged link"] = client.get(f"{prefix}/alerts/confirm/damaged/")
     expected = {"subscribe refused": 400, "damaged link": 400}
     for name, response in answers.items():
         assert response.status_code == expected.get(name, 200), name
     return {f"alerts: {name}": r.content.decode() for name, r in answers.items()}
 
 
-def test_every_public_page_is_valid_html(client, world, tmp_path):
+def nu_errors(pages: dict[str, str], tmp_path: Path) -> list[str]:
+    """The Nu HTML Checker's errors on ``pages`` (name: HTML), each naming its page, line,
+    message and extract."""
     jar = vnu_jar()
+    files = {}
+    for number, (address, html) in enumerate(sorted(pages.items())):
+        file = tmp_path / f"page-{number:03}.html"
+        file.write_text(html, encoding="utf-8")
+        files[str(file.resolve())] = address
+    result = subprocess.run(
+        ["java", "-jar", str(jar), "--errors-only", "--format", "json", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    return [
+        f"{files.get(m.get('url', '').removeprefix('file:'), m.get('url'))} "
+        f"line {m.get('lastLine')}: {m['message']}\n    {m.get('extract', '').strip()}"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]
+
+
+def test_every_public_page_is_valid_html(client, world, tmp_path):
+    vnu_jar()  # skipped or failed before crawling when the checker cannot run
     commitment = world
     start = [
         "/",
@@ -228,24 +258,7 @@ def test_every_public_page_is_valid_html(client, world, tmp_path):
     pages.update(refusal_pages(client, world))
     pages.update(alert_pages(client, world))
 
-    files = {}
-    for number, (address, html) in enumerate(sorted(pages.items())):
-        file = tmp_path / f"page-{number:03}.html"
-        file.write_text(html, encoding="utf-8")
-        files[str(file.resolve())] = address
-    result = subprocess.run(
-        ["java", "-jar", str(jar), "--errors-only", "--format", "json", *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
-    errors = [
-        f"{files.get(m.get('url', '').removeprefix('file:'), m.get('url'))} "
-        f"line {m.get('lastLine')}: {m['message']}\n    {m.get('extract', '').strip()}"
-        for m in messages
-        if m.get("type") in ("error", "non-document-error")
-    ]
+    errors = nu_errors(pages, tmp_path)
     print(f"{len(pages)} pages checked:", *sorted(pages), sep="\n  ")
     for error in errors:
         print(error)

@@ -5,7 +5,6 @@ loaded and on events brought in by "Load earlier events"."""
 from __future__ import annotations
 
 import datetime
-import time
 
 import pytest
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils import timezone
 from commitments import citations
 from commitments.dates import format_vague_date
 from commitments.models import Commitment, StatusUpdate
+from tests.browser.polling import wait_until as _wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,15 +26,6 @@ def clipboard_page(chromium):
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
-
-
-def _wait_until(page, expression: str, seconds: float = 10) -> None:
-    """Polls from outside the page (the site's CSP refuses Playwright's in-page functions)."""
-    deadline = time.monotonic() + seconds
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {seconds} s: {expression}")
-        time.sleep(0.05)
 
 
 def _clipboard(page) -> str:

@@ -4,11 +4,11 @@ the no-JavaScript fallback, and screenshots saved to test-artifacts/."""
 from __future__ import annotations
 
 import datetime
-import time
 
 import pytest
 
 from commitments.models import Commitment
+from tests.browser.polling import wait_until as _wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,17 +22,6 @@ def _mark_document(page):
 
 def _same_document(page) -> bool:
     return page.evaluate("window.__sameDocument === true")
-
-
-def _wait_until(page, expression: str, seconds: float = 10) -> None:
-    """Polls ``expression`` from outside the page. Playwright's ``wait_for_function`` builds
-    a function from the string inside the page, which the site's Content-Security-Policy
-    (no 'unsafe-eval') refuses, as it should."""
-    deadline = time.monotonic() + seconds
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {seconds} s: {expression}")
-        time.sleep(0.05)
 
 
 def test_filtering_updates_results_and_address_bar_and_back_restores(page, seeded_site):

@@ -4,23 +4,13 @@ see his promise with the name highlighted; find him in /actors/ and his promises
 
 from __future__ import annotations
 
-import time
-
 import pytest
+
+from tests.browser.polling import wait_until as _wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROWS = "#results .commitment-row"
-
-
-def _wait_until(page, expression: str, seconds: float = 10) -> None:
-    """Polls ``expression`` from outside the page (the site's CSP refuses
-    ``wait_for_function``'s eval)."""
-    deadline = time.monotonic() + seconds
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {seconds} s: {expression}")
-        time.sleep(0.05)
 
 
 def test_typing_macron_finds_his_promise_highlighted(page, seeded_site):
